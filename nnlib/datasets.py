@@ -1,0 +1,212 @@
+"""Data sets the chapters train on; for now the offline copy of MNIST.
+
+The machines that build and test the course reach no dataset host, so the
+repository carries MNIST itself, in the original IDX format (gzip-compressed),
+under ``data/mnist/`` together with ``SHA256SUMS`` (the SHA-256 of each file's
+*uncompressed* bytes) and the attribution ``README.md``.
+
+:func:`load_mnist` looks for the files, in this order,
+
+1. in the directory given as ``path``;
+2. in ``$NNLIB_DATA/mnist`` (or ``$NNLIB_DATA`` itself) when the environment
+   variable ``NNLIB_DATA`` is set;
+3. in ``data/mnist/`` of the repository this package was installed from
+   (an editable install, ``pip install -e .``, from a checkout).
+
+It verifies every file against ``SHA256SUMS`` and parses the IDX format
+itself. Only when none of the places holds the files does it fall back to
+``keras.datasets.mnist.load_data()`` (which downloads them).
+
+The IDX format (http://yann.lecun.com/exdb/mnist/): a big-endian header, then
+the raw ``uint8`` values in C order::
+
+    offset  type     value
+    0       int32    magic number: 2049 (0x00000801) for labels, 2051 (0x00000803) for images
+    4       int32    number of items N
+    8       int32    number of rows (28)      -- images only
+    12      int32    number of columns (28)   -- images only
+    ...     uint8    N labels, or N * rows * columns pixels
+"""
+from __future__ import annotations
+
+import gzip
+import hashlib
+import os
+from pathlib import Path
+
+import numpy as np
+
+__all__ = ["load_mnist", "MNIST_FILES", "DATA_ENV_VAR"]
+
+#: The environment variable naming a data directory (holding ``mnist/``, or the MNIST files themselves).
+DATA_ENV_VAR = "NNLIB_DATA"
+
+#: The four MNIST files (uncompressed names, as in ``SHA256SUMS``) with their IDX magic numbers.
+MNIST_FILES = {
+    "train-images-idx3-ubyte": 2051,
+    "train-labels-idx1-ubyte": 2049,
+    "t10k-images-idx3-ubyte": 2051,
+    "t10k-labels-idx1-ubyte": 2049,
+}
+
+_REPO_DATA = Path(__file__).resolve().parent.parent / "data" / "mnist"
+
+
+def _candidate_dirs(path) -> list[tuple[str, Path]]:
+    """The directories to search, in order, each with a word on where it came from."""
+    if path is not None:
+        if not isinstance(path, (str, os.PathLike)):
+            raise TypeError(f"load_mnist expects path to be a str or os.PathLike, got {type(path).__name__} {path!r}")
+        return [("the path argument", Path(path))]
+    dirs = []
+    env = os.environ.get(DATA_ENV_VAR)
+    if env:
+        dirs.append((f"${DATA_ENV_VAR}/mnist", Path(env) / "mnist"))
+        dirs.append((f"${DATA_ENV_VAR}", Path(env)))
+    dirs.append(("the repository's data/mnist", _REPO_DATA))
+    return dirs
+
+
+def _find_file(directory: Path, name: str) -> Path | None:
+    """``name.gz`` or ``name`` inside ``directory``, whichever exists (gzip preferred)."""
+    for candidate in (directory / f"{name}.gz", directory / name):
+        if candidate.is_file():
+            return candidate
+    return None
+
+
+def _read_checksums(directory: Path) -> dict[str, str]:
+    """Parse ``SHA256SUMS`` (``<hex>  <name>`` per line) into ``{name: hex}``."""
+    sums_file = directory / "SHA256SUMS"
+    if not sums_file.is_file():
+        raise FileNotFoundError(
+            f"load_mnist found MNIST files in {directory} but no SHA256SUMS next to them; copy SHA256SUMS "
+            f"from the course repository's data/mnist/ so the files can be verified"
+        )
+    sums = {}
+    for lineno, line in enumerate(sums_file.read_text().splitlines(), start=1):
+        if not line.strip():
+            continue
+        parts = line.split()
+        if len(parts) != 2 or len(parts[0]) != 64:
+            raise ValueError(f"{sums_file}, line {lineno}: expected '<sha256 hex>  <file name>', got {line!r}")
+        sums[parts[1].lstrip("*")] = parts[0].lower()
+    return sums
+
+
+def _read_verified(file: Path, name: str, expected_sha: str) -> bytes:
+    """The uncompressed bytes of ``file``, after checking their SHA-256."""
+    try:
+        raw = file.read_bytes()
+        data = gzip.decompress(raw) if file.suffix == ".gz" else raw
+    except (OSError, EOFError, gzip.BadGzipFile) as exc:
+        raise ValueError(
+            f"load_mnist could not decompress {file}: {exc}. The file is corrupted or truncated; copy it again "
+            f"from the course repository (data/mnist/)"
+        ) from None
+    actual = hashlib.sha256(data).hexdigest()
+    if actual != expected_sha:
+        raise ValueError(
+            f"load_mnist: checksum mismatch for {file}: the SHA-256 of its uncompressed content is {actual}, "
+            f"but SHA256SUMS expects {expected_sha}. The file is corrupted or not the original {name}; "
+            f"copy it again from the course repository (data/mnist/)"
+        )
+    return data
+
+
+def _parse_idx(data: bytes, file: Path, magic: int) -> np.ndarray:
+    """Parse IDX bytes into a ``uint8`` array of shape ``(N,)`` (labels) or ``(N, rows, cols)`` (images)."""
+    ndim = magic - 2048  # 2049 -> 1 dimension, 2051 -> 3 dimensions
+    header_len = 4 + 4 * ndim
+    if len(data) < header_len:
+        raise ValueError(f"load_mnist: {file} is too short ({len(data)} bytes) to hold an IDX header")
+    found = int.from_bytes(data[0:4], "big")
+    if found != magic:
+        raise ValueError(
+            f"load_mnist: {file} has IDX magic number {found}, expected {magic} "
+            f"({'labels' if ndim == 1 else 'images'}, unsigned bytes, {ndim} dimension(s))"
+        )
+    shape = tuple(int.from_bytes(data[4 + 4 * i: 8 + 4 * i], "big") for i in range(ndim))
+    count = int(np.prod(shape))
+    if len(data) - header_len != count:
+        raise ValueError(
+            f"load_mnist: {file} declares shape {shape} ({count} values) but holds {len(data) - header_len} bytes "
+            f"after its header"
+        )
+    return np.frombuffer(data, dtype=np.uint8, offset=header_len).reshape(shape).copy()
+
+
+def _load_dir(directory: Path) -> tuple[tuple[np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray]]:
+    sums = _read_checksums(directory)
+    arrays = {}
+    for name, magic in MNIST_FILES.items():
+        file = _find_file(directory, name)
+        if file is None:
+            raise FileNotFoundError(
+                f"load_mnist: {directory} holds some MNIST files but not {name}.gz (nor {name}); copy the four "
+                f"files from the course repository's data/mnist/ into it"
+            )
+        if name not in sums:
+            raise ValueError(f"load_mnist: {directory / 'SHA256SUMS'} has no checksum for {name}")
+        arrays[name] = _parse_idx(_read_verified(file, name, sums[name]), file, magic)
+    for split in ("train", "t10k"):
+        n_img, n_lab = len(arrays[f"{split}-images-idx3-ubyte"]), len(arrays[f"{split}-labels-idx1-ubyte"])
+        if n_img != n_lab:
+            raise ValueError(f"load_mnist: {directory} holds {n_img} {split} images but {n_lab} {split} labels")
+    return ((arrays["train-images-idx3-ubyte"], arrays["train-labels-idx1-ubyte"]),
+            (arrays["t10k-images-idx3-ubyte"], arrays["t10k-labels-idx1-ubyte"]))
+
+
+def _load_from_keras():
+    """The fallback: ``keras.datasets.mnist.load_data()`` (downloads unless Keras has a cached copy)."""
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+    import keras
+
+    return keras.datasets.mnist.load_data()
+
+
+def load_mnist(path=None):
+    """Load MNIST as ``uint8`` arrays, in the layout of ``keras.datasets.mnist.load_data()``.
+
+    Parameters
+    ----------
+    path : str or os.PathLike, optional
+        A directory holding the four IDX files (``train-images-idx3-ubyte.gz`` ...; gzip-compressed or
+        not) and ``SHA256SUMS``. By default ``$NNLIB_DATA/mnist``, ``$NNLIB_DATA`` and the repository's
+        ``data/mnist/`` are tried in turn.
+
+    Returns
+    -------
+    (x_train, y_train), (x_test, y_test)
+        ``x_train`` : uint8 array, shape (60000, 28, 28), pixel values 0-255;
+        ``y_train`` : uint8 array, shape (60000,), labels 0-9;
+        ``x_test`` : uint8 array, shape (10000, 28, 28);
+        ``y_test`` : uint8 array, shape (10000,).
+
+    Raises
+    ------
+    ValueError
+        A file whose checksum does not match ``SHA256SUMS`` (the message names the file and both
+        checksums), a file that is not valid gzip, or an IDX header with the wrong magic number.
+    FileNotFoundError
+        A directory with some but not all of the files, or - when no directory holds the files and the
+        Keras download fails as well - a message listing where it looked and how to fix it.
+    """
+    searched = []
+    for origin, directory in _candidate_dirs(path):
+        present = [name for name in MNIST_FILES if _find_file(directory, name) is not None]
+        if present:
+            return _load_dir(directory)
+        searched.append(f"{directory} ({origin})")
+    try:
+        (x_train, y_train), (x_test, y_test) = _load_from_keras()
+    except Exception as exc:  # noqa: BLE001 - no network, no keras, a broken cache: all reported below
+        raise FileNotFoundError(
+            "load_mnist found no MNIST files. It looked in:\n  " + "\n  ".join(searched)
+            + f"\nand the fallback keras.datasets.mnist.load_data() failed too ({type(exc).__name__}: {exc}).\n"
+            "To fix it: run from a checkout of the course repository (pip install -e . there), or pass "
+            f"load_mnist(path=...) / set {DATA_ENV_VAR} to a directory holding the four "
+            "*-ubyte.gz files and SHA256SUMS of the repository's data/mnist/."
+        ) from None
+    return ((np.asarray(x_train, dtype=np.uint8), np.asarray(y_train, dtype=np.uint8)),
+            (np.asarray(x_test, dtype=np.uint8), np.asarray(y_test, dtype=np.uint8)))
