@@ -39,17 +39,27 @@ def relative_error(a, b):
     return float(np.max(np.abs(a - b) / np.maximum(1.0, np.maximum(np.abs(a), np.abs(b)))))
 
 
+def _as_cost(cost, func, where):
+    """The cost returned by ``f`` as a Python float (a 0-d or size-1 array is accepted)."""
+    try:
+        cost_arr = np.asarray(cost)
+    except (TypeError, ValueError):  # a tuple (cost, grad) or another ragged sequence
+        cost_arr = np.asarray(None)
+    if (cost_arr.size != 1 or not np.issubdtype(cost_arr.dtype, np.number)
+            or np.issubdtype(cost_arr.dtype, np.complexfloating)):
+        raise TypeError(f"{func} expects the cost returned by f to be a single real number, got {describe(cost)} {where}")
+    value = float(cost_arr.reshape(()))  # float() of a shape-(1,) array is an error in recent numpy
+    if not np.isfinite(value):
+        raise ValueError(f"{func} got a non-finite cost {value} from f {where}")
+    return value
+
+
 def _call(f, x, where):
     out = f(x)
     if not (isinstance(out, tuple) and len(out) == 2):
         raise TypeError(f"gradcheck_naive expects f(x) to return a tuple (cost, grad), got {describe(out)} {where}")
     cost, grad = out
-    cost_arr = np.asarray(cost)
-    if cost_arr.size != 1 or not np.issubdtype(cost_arr.dtype, np.number):
-        raise TypeError(f"gradcheck_naive expects the cost returned by f to be a single number, got {describe(cost)} {where}")
-    if not np.isfinite(cost_arr):
-        raise ValueError(f"gradcheck_naive got a non-finite cost {float(cost_arr)} from f {where}")
-    return float(cost_arr), grad
+    return _as_cost(cost, "gradcheck_naive", where), grad
 
 
 def gradcheck_naive(f, x, h: float = 1e-4, tol: float = 1e-5, verbose: bool = True) -> bool:
@@ -148,14 +158,15 @@ def numerical_gradient(f, x, h: float = 1e-4, method: str = "centered"):
     h = check_number(h, "numerical_gradient", "h", minimum=0, strict=True)
     x = np.array(as_float_array(x, "numerical_gradient"), dtype=np.float64)
     grad = np.zeros_like(x)
-    fx = float(f(x.copy())) if method == "forward" else None
+    func = "numerical_gradient"
+    fx = _as_cost(f(x.copy()), func, "at x") if method == "forward" else None
     for ix in np.ndindex(x.shape):
         old = x[ix]
         x[ix] = old + h
-        f_plus = float(f(x.copy()))
+        f_plus = _as_cost(f(x.copy()), func, f"at x[{ix}] + h")
         if method == "centered":
             x[ix] = old - h
-            grad[ix] = (f_plus - float(f(x.copy()))) / (2 * h)
+            grad[ix] = (f_plus - _as_cost(f(x.copy()), func, f"at x[{ix}] - h")) / (2 * h)
         else:
             grad[ix] = (f_plus - fx) / h
         x[ix] = old
