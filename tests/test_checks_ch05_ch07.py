@@ -1,0 +1,431 @@
+"""The checks of chapters 5-7 accept the reference solutions and reject the
+mistakes students really make, each with a message that points at the mistake.
+
+Every planted mistake below is a small edit of the reference solution; the
+regular expression is what the check's message must say about it.
+"""
+import re
+
+import numpy as np
+import pytest
+
+from nnlib import ACTIVATIONS, one_hot, sigmoid, softmax
+from nnlib.checks import ch05_moons, ch06_layers, ch07_regression
+
+
+# ------------------------------------------------------------------------------------------------
+# Chapter 5: reference solutions and planted mistakes
+# ------------------------------------------------------------------------------------------------
+
+def ff_ref(X, params, act):
+    W1, b1, W2, b2 = params
+    z1 = X @ W1 + b1
+    a1 = act(z1)
+    z2 = a1 @ W2 + b2
+    return z1, a1, z2, softmax(z2)
+
+
+def ff_elementwise(X, params, act):
+    W1, b1, W2, b2 = params
+    z1 = X * W1 + b1
+    a1 = act(z1)
+    z2 = a1 @ W2 + b2
+    return z1, a1, z2, softmax(z2)
+
+
+def ff_no_bias(X, params, act):
+    W1, b1, W2, b2 = params
+    z1 = X @ W1
+    a1 = act(z1)
+    z2 = a1 @ W2 + b2
+    return z1, a1, z2, softmax(z2)
+
+
+def ff_z2_from_z1(X, params, act):
+    W1, b1, W2, b2 = params
+    z1 = X @ W1 + b1
+    a1 = act(z1)
+    z2 = z1 @ W2 + b2
+    return z1, a1, z2, softmax(z2)
+
+
+def ff_softmax_axis0(X, params, act):
+    W1, b1, W2, b2 = params
+    z1 = X @ W1 + b1
+    a1 = act(z1)
+    z2 = a1 @ W2 + b2
+    e = np.exp(z2 - z2.max(axis=0))
+    return z1, a1, z2, e / e.sum(axis=0)
+
+
+def ff_naive_softmax(X, params, act):
+    W1, b1, W2, b2 = params
+    z1 = X @ W1 + b1
+    a1 = act(z1)
+    z2 = a1 @ W2 + b2
+    e = np.exp(z2)
+    return z1, a1, z2, e / e.sum(axis=1, keepdims=True)
+
+
+def ff_act_on_output(X, params, act):
+    W1, b1, W2, b2 = params
+    z1 = X @ W1 + b1
+    a1 = act(z1)
+    z2 = a1 @ W2 + b2
+    return z1, a1, z2, softmax(act(z2))
+
+
+def ff_no_activation(X, params, act):
+    W1, b1, W2, b2 = params
+    z1 = X @ W1 + b1
+    a1 = z1
+    z2 = a1 @ W2 + b2
+    return z1, a1, z2, softmax(z2)
+
+
+def loss_ref(probs, y, params, reg_lambda):
+    W1, b1, W2, b2 = params
+    N = probs.shape[0]
+    data = -np.sum(np.log(probs[np.arange(N), y])) / N
+    return data + reg_lambda / 2 * (np.sum(W1 ** 2) + np.sum(W2 ** 2))
+
+
+def _loss_variant(kind):
+    def loss(probs, y, params, reg_lambda):
+        W1, b1, W2, b2 = params
+        N = probs.shape[0]
+        data_sum = -np.sum(np.log(probs[np.arange(N), y]))
+        reg = reg_lambda / 2 * (np.sum(W1 ** 2) + np.sum(W2 ** 2))
+        if kind == "no_mean":
+            return data_sum + reg
+        if kind == "twice":
+            return data_sum / N / N + reg
+        if kind == "seed":  # the seed's version: the penalty averaged as well
+            return (data_sum + reg) / N
+        if kind == "no_reg":
+            return data_sum / N
+        if kind == "reg_lambda":
+            return data_sum / N + reg_lambda * (np.sum(W1 ** 2) + np.sum(W2 ** 2))
+        if kind == "reg_bias":
+            return data_sum / N + reg + reg_lambda / 2 * (np.sum(b1 ** 2) + np.sum(b2 ** 2))
+        if kind == "all_columns":
+            return -np.mean(np.log(probs[:, y])) + reg
+        if kind == "all_entries":
+            return -np.mean(np.log(probs)) + reg
+        raise AssertionError(kind)
+    loss.__name__ = f"loss_{kind}"
+    return loss
+
+
+def bp_ref(X, y, params, cache, act_grad, reg_lambda):
+    W1, b1, W2, b2 = params
+    z1, a1, z2, probs = cache
+    N = X.shape[0]
+    delta3 = probs.copy()
+    delta3[np.arange(N), y] -= 1
+    delta3 /= N
+    dW2 = a1.T @ delta3 + reg_lambda * W2
+    db2 = delta3.sum(axis=0)
+    delta2 = (delta3 @ W2.T) * act_grad(a1)
+    dW1 = X.T @ delta2 + reg_lambda * W1
+    db1 = delta2.sum(axis=0)
+    return dW1, db1, dW2, db2
+
+
+def _bp_variant(kind):
+    def bp(X, y, params, cache, act_grad, reg_lambda):
+        W1, b1, W2, b2 = params
+        z1, a1, z2, probs = cache
+        N = X.shape[0]
+        delta3 = probs.copy()
+        delta3[np.arange(N), y] -= 1
+        if kind != "no_mean":
+            delta3 /= N
+        dW2 = a1.T @ delta3 + (0 if kind == "no_reg" else reg_lambda) * W2
+        db2 = delta3.sum(axis=0)
+        back = delta3 @ W2 if kind == "no_transpose" else delta3 @ W2.T
+        local = {"deriv_at_z": act_grad(z1), "act_not_deriv": a1}.get(kind, act_grad(a1))
+        delta2 = back * local
+        if kind == "elementwise":
+            dW1 = X.T * delta2 + reg_lambda * W1
+        else:
+            dW1 = X.T @ delta2 + (0 if kind == "no_reg" else reg_lambda) * W1
+        db1 = delta2.sum(axis=0)
+        if kind == "no_bias":
+            db1, db2 = np.zeros_like(b1), np.zeros_like(b2)
+        if kind == "bias_not_summed":
+            db1 = delta2
+        if kind == "dW_untransposed":
+            dW2 = delta3.T @ a1 + reg_lambda * W2.T
+        return dW1, db1, dW2, db2
+    bp.__name__ = f"bp_{kind}"
+    return bp
+
+
+def bp_onehot_broadcast(X, y, params, cache, act_grad, reg_lambda):
+    """Subtracts the integer labels from the probabilities."""
+    W1, b1, W2, b2 = params
+    z1, a1, z2, probs = cache
+    N = X.shape[0]
+    delta3 = (probs - y) / N
+    dW2 = a1.T @ delta3 + reg_lambda * W2
+    db2 = delta3.sum(axis=0)
+    delta2 = (delta3 @ W2.T) * act_grad(a1)
+    return X.T @ delta2 + reg_lambda * W1, delta2.sum(axis=0), dW2, db2
+
+
+CH05_WRONG = [
+    (ch05_moons.feedforward, ff_elementwise, r"elementwise|matrix product"),
+    (ch05_moons.feedforward, ff_no_bias, r"bias b1 is missing"),
+    (ch05_moons.feedforward, ff_z2_from_z1, r"computed from z1"),
+    (ch05_moons.feedforward, ff_softmax_axis0, r"wrong axis"),
+    (ch05_moons.feedforward, ff_naive_softmax, r"overflow|maximum"),
+    (ch05_moons.feedforward, ff_act_on_output, r"activation was applied to the output"),
+    (ch05_moons.feedforward, ff_no_activation, r"activation is missing"),
+    (ch05_moons.calculate_loss, _loss_variant("no_mean"), r"divide the cross-entropy by N once"),
+    (ch05_moons.calculate_loss, _loss_variant("twice"), r"divided by N twice"),
+    (ch05_moons.calculate_loss, _loss_variant("seed"), r"penalty was divided by N"),
+    (ch05_moons.calculate_loss, _loss_variant("no_reg"), r"penalty is missing"),
+    (ch05_moons.calculate_loss, _loss_variant("reg_lambda"), r"wrong factor"),
+    (ch05_moons.calculate_loss, _loss_variant("reg_bias"), r"biases are not penalised"),
+    (ch05_moons.calculate_loss, _loss_variant("all_columns"), r"np\.arange\(N\), y"),
+    (ch05_moons.calculate_loss, _loss_variant("all_entries"), r"TRUE class"),
+    (ch05_moons.backprop, _bp_variant("no_mean"), r"N times too large"),
+    (ch05_moons.backprop, _bp_variant("deriv_at_z"), r"evaluated at z1"),
+    (ch05_moons.backprop, _bp_variant("act_not_deriv"), r"activation a1 itself instead of its derivative"),
+    (ch05_moons.backprop, _bp_variant("no_transpose"), r"transpose"),
+    (ch05_moons.backprop, _bp_variant("elementwise"), r"elementwise|matrix product"),
+    (ch05_moons.backprop, _bp_variant("no_reg"), r"penalty's gradient is missing"),
+    (ch05_moons.backprop, _bp_variant("no_bias"), r"bias gradient is missing"),
+    (ch05_moons.backprop, _bp_variant("bias_not_summed"), r"summed over the examples"),
+    (ch05_moons.backprop, _bp_variant("dW_untransposed"), r"transpose"),
+    (ch05_moons.backprop, bp_onehot_broadcast, r"class ids"),
+]
+
+
+# ------------------------------------------------------------------------------------------------
+# Chapter 6: one layer, forward and backward
+# ------------------------------------------------------------------------------------------------
+
+def lf_ref(X, W, b, activation):
+    f, _ = ACTIVATIONS[activation]
+    A = f(X @ W + b)
+    return A, (X, W, A, activation)
+
+
+def _lf_variant(kind):
+    def lf(X, W, b, activation):
+        f, _ = ACTIVATIONS[activation]
+        Z = X @ W + b
+        if kind == "elementwise":
+            Z = X * W + b
+        if kind == "no_bias":
+            Z = X @ W
+        if kind == "W_first":
+            Z = W.T @ X.T + b[:, None]
+        A = {"no_act": Z, "bias_outside": f(X @ W) + b}.get(kind, f(Z))
+        cached = Z if kind == "cache_Z" else A
+        if kind == "short_cache":
+            return A, (X, A)
+        return A, (X, W, cached, activation)
+    lf.__name__ = f"lf_{kind}"
+    return lf
+
+
+def lb_ref(dA, cache):
+    X, W, A, activation = cache
+    _, f_grad = ACTIVATIONS[activation]
+    dZ = dA * f_grad(A)
+    return dZ @ W.T, X.T @ dZ, dZ.sum(axis=0)
+
+
+def _lb_variant(kind):
+    def lb(dA, cache):
+        X, W, A, activation = cache
+        f, f_grad = ACTIVATIONS[activation]
+        dZ = {"no_deriv": dA, "act_not_deriv": dA * A, "deriv_of_fA": dA * f_grad(f(A))}.get(kind, dA * f_grad(A))
+        dX = dZ @ W if kind == "no_transpose" else dZ @ W.T
+        dW = X.T @ dZ
+        if kind == "dW_transposed":
+            dW = dZ.T @ X
+        if kind == "dW_mean":
+            dW = dW / X.shape[0]
+        if kind == "elementwise":
+            dW = X.T * dZ
+        db = {"db_mean": dZ.mean(axis=0), "no_bias": np.zeros(W.shape[1]), "not_summed": dZ}.get(kind, dZ.sum(axis=0))
+        return dX, dW, db
+    lb.__name__ = f"lb_{kind}"
+    return lb
+
+
+CH06_WRONG = [
+    (ch06_layers.layer_forward, _lf_variant("elementwise"), r"elementwise|matrix product"),
+    (ch06_layers.layer_forward, _lf_variant("no_bias"), r"bias b is missing"),
+    (ch06_layers.layer_forward, _lf_variant("W_first"), r"one row per example|X @ W"),
+    (ch06_layers.layer_forward, _lf_variant("no_act"), r"apply the activation"),
+    (ch06_layers.layer_forward, _lf_variant("bias_outside"), r"bias goes inside the activation"),
+    (ch06_layers.layer_forward, _lf_variant("cache_Z"), r"cached the pre-activation Z"),
+    (ch06_layers.layer_forward, _lf_variant("short_cache"), r"\(X, W, A, activation\)"),
+    (ch06_layers.layer_backward, _lb_variant("no_deriv"), r"derivative of the activation is missing"),
+    (ch06_layers.layer_backward, _lb_variant("act_not_deriv"), r"activation A itself instead of its derivative"),
+    (ch06_layers.layer_backward, _lb_variant("deriv_of_fA"), r"evaluated at f\(A\)"),
+    (ch06_layers.layer_backward, _lb_variant("no_transpose"), r"transpose"),
+    (ch06_layers.layer_backward, _lb_variant("dW_transposed"), r"transpose|layout of W"),
+    (ch06_layers.layer_backward, _lb_variant("dW_mean"), r"dW was divided by N"),
+    (ch06_layers.layer_backward, _lb_variant("elementwise"), r"elementwise|matrix product|transpose"),
+    (ch06_layers.layer_backward, _lb_variant("db_mean"), r"SUM of dZ"),
+    (ch06_layers.layer_backward, _lb_variant("no_bias"), r"bias gradient is missing"),
+    (ch06_layers.layer_backward, _lb_variant("not_summed"), r"summed over the examples"),
+]
+
+
+# ------------------------------------------------------------------------------------------------
+# Chapter 7: the backward pass of the regression network
+# ------------------------------------------------------------------------------------------------
+
+def rb_ref(X, y, params, cache):
+    W1, b1, W2, b2 = params
+    z1, a1, y_hat = cache
+    N = X.shape[0]
+    delta2 = (y_hat - y) / N
+    delta1 = (delta2 @ W2.T) * a1 * (1 - a1)
+    return X.T @ delta1, delta1.sum(axis=0), a1.T @ delta2, delta2.sum(axis=0)
+
+
+def _rb_variant(kind):
+    def rb(X, y, params, cache):
+        W1, b1, W2, b2 = params
+        z1, a1, y_hat = cache
+        N = X.shape[0]
+        err = {"sign": y - y_hat, "two": 2 * (y_hat - y), "flat_y": y_hat - y.ravel()}.get(kind, y_hat - y)
+        delta2 = err if kind == "no_mean" else err / N
+        if kind == "sigmoid_output":
+            delta2 = delta2 * y_hat * (1 - y_hat)
+        local = {"at_z": z1 * (1 - z1), "act": a1, "none": 1.0,
+                 "sigmoid_of_a": sigmoid(a1) * (1 - sigmoid(a1))}.get(kind, a1 * (1 - a1))
+        back = delta2 @ W2 if kind == "no_transpose" else delta2 @ W2.T
+        delta1 = back * local
+        dW2 = delta2.T @ a1 if kind == "dW_transposed" else a1.T @ delta2
+        db1, db2 = delta1.sum(axis=0), delta2.sum(axis=0)
+        if kind == "no_bias":
+            db1, db2 = np.zeros_like(b1), np.zeros_like(b2)
+        return X.T @ delta1, db1, dW2, db2
+    rb.__name__ = f"rb_{kind}"
+    return rb
+
+
+CH07_WRONG = [
+    (ch07_regression.regression_backward, _rb_variant("no_mean"), r"N times too large"),
+    (ch07_regression.regression_backward, _rb_variant("sign"), r"sign is flipped"),
+    (ch07_regression.regression_backward, _rb_variant("two"), r"twice too large"),
+    (ch07_regression.regression_backward, _rb_variant("sigmoid_output"), r"output unit is LINEAR"),
+    (ch07_regression.regression_backward, _rb_variant("at_z"), r"z1 \* \(1 - z1\)"),
+    (ch07_regression.regression_backward, _rb_variant("act"), r"activation a1 instead of its derivative"),
+    (ch07_regression.regression_backward, _rb_variant("none"), r"derivative of the hidden sigmoid is missing"),
+    (ch07_regression.regression_backward, _rb_variant("sigmoid_of_a"), r"already the sigmoid's output"),
+    (ch07_regression.regression_backward, _rb_variant("no_transpose"), r"transpose|matrix product"),
+    (ch07_regression.regression_backward, _rb_variant("dW_transposed"), r"transpose"),
+    (ch07_regression.regression_backward, _rb_variant("no_bias"), r"bias gradients are zero"),
+    (ch07_regression.regression_backward, _rb_variant("flat_y"), r"\(N, N\)|broadcast"),
+]
+
+
+# ------------------------------------------------------------------------------------------------
+# The tests
+# ------------------------------------------------------------------------------------------------
+
+REFERENCES = [
+    (ch05_moons.feedforward, ff_ref),
+    (ch05_moons.calculate_loss, loss_ref),
+    (ch05_moons.backprop, bp_ref),
+    (ch06_layers.layer_forward, lf_ref),
+    (ch06_layers.layer_backward, lb_ref),
+    (ch07_regression.regression_backward, rb_ref),
+]
+
+WRONG = CH05_WRONG + CH06_WRONG + CH07_WRONG
+
+
+@pytest.mark.parametrize("check, solution", REFERENCES, ids=lambda x: x.__name__)
+def test_check_accepts_reference(check, solution, capsys):
+    check(solution)
+    out = capsys.readouterr().out
+    assert re.fullmatch(rf"✓ {check.__name__}: all \d+ checks passed\n", out), out
+
+
+@pytest.mark.parametrize("check, wrong, pattern", WRONG,
+                         ids=[f"{c.__name__}-{w.__name__}" for c, w, _ in WRONG])
+def test_check_rejects_mistake_with_a_hint(check, wrong, pattern):
+    with pytest.raises(AssertionError) as info:
+        check(wrong)
+    message = str(info.value)
+    assert message.startswith(f"{check.__name__} is not right yet, for "), message
+    assert re.search(pattern, message), f"the message does not point at the mistake:\n{message}"
+
+
+def test_at_least_three_planted_mistakes_per_exercise():
+    for check, _ in REFERENCES:
+        assert sum(c is check for c, _, _ in WRONG) >= 3, check.__name__
+
+
+@pytest.mark.parametrize("check", [c for c, _ in REFERENCES], ids=lambda c: c.__name__)
+def test_not_implemented_passes_through(check):
+    def unfilled(*args):
+        raise NotImplementedError("Exercise N.M: fill me in")
+
+    with pytest.raises(NotImplementedError, match="Exercise N.M: fill me in"):
+        check(unfilled)
+
+
+@pytest.mark.parametrize("check", [c for c, _ in REFERENCES], ids=lambda c: c.__name__)
+def test_check_rejects_a_function_returning_none(check):
+    with pytest.raises(AssertionError, match="None|return"):
+        check(lambda *args: None)
+
+
+@pytest.mark.parametrize("check", [c for c, _ in REFERENCES], ids=lambda c: c.__name__)
+def test_check_expects_a_function(check):
+    with pytest.raises(TypeError, match="expects the function you wrote"):
+        check(np.zeros(3))
+
+
+def test_checks_are_reexported():
+    import nnlib.checks as checks
+
+    for check, _ in REFERENCES:
+        assert getattr(checks, check.__name__) is check
+
+
+def test_backprop_reference_agrees_with_numerical_gradient():
+    """The reference of exercise 5.3 matches centered differences of the loss of 5.2 (so the check's
+    expected values are gradients, not just another implementation's output)."""
+    from nnlib import gradcheck_naive, tanh, tanh_grad
+
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((6, 2))
+    y = rng.integers(0, 2, size=6)
+    shapes = [(2, 3), (3,), (3, 2), (2,)]
+    sizes = [int(np.prod(s)) for s in shapes]
+
+    def unpack_(theta):
+        parts = np.split(theta, np.cumsum(sizes)[:-1])
+        return tuple(p.reshape(s) for p, s in zip(parts, shapes))
+
+    def f(theta):
+        params = unpack_(theta)
+        cache = ff_ref(X, params, tanh)
+        grads = bp_ref(X, y, params, cache, tanh_grad, 0.1)
+        return loss_ref(cache[3], y, params, 0.1), np.concatenate([g.ravel() for g in grads])
+
+    assert gradcheck_naive(f, rng.standard_normal(sum(sizes)), verbose=False)
+
+    def g(theta):  # chapter 7: half mean squared error
+        W1, b1, W2, b2 = (theta[:6].reshape(2, 3), theta[6:9], theta[9:12].reshape(3, 1), theta[12:])
+        z1 = X @ W1 + b1
+        a1 = sigmoid(z1)
+        y_hat = a1 @ W2 + b2
+        t = y.reshape(-1, 1).astype(float)
+        grads = rb_ref(X, t, (W1, b1, W2, b2), (z1, a1, y_hat))
+        return 0.5 * np.mean((y_hat - t) ** 2), np.concatenate([gr.ravel() for gr in grads])
+
+    assert gradcheck_naive(g, rng.standard_normal(13), verbose=False)
