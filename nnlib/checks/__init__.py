@@ -6,3 +6,6 @@ what was expected, what came back and, where it fits, a hint.
 """
 from .ch03_gradcheck import gradcheck_naive  # noqa: E402,F401
 from .ch04_network import forward_backward_prop  # noqa: E402,F401
+from .ch05_moons import feedforward, calculate_loss, backprop  # noqa: E402,F401
+from .ch06_layers import layer_forward, layer_backward  # noqa: E402,F401
+from .ch07_regression import regression_backward  # noqa: E402,F401
