@@ -9,3 +9,5 @@ from .ch04_network import forward_backward_prop  # noqa: E402,F401
 from .ch05_moons import feedforward, calculate_loss, backprop  # noqa: E402,F401
 from .ch06_layers import layer_forward, layer_backward  # noqa: E402,F401
 from .ch07_regression import regression_backward  # noqa: E402,F401
+from .ch01_activations import sigmoid, sigmoid_grad, tanh_grad, relu, relu_grad  # noqa: E402,F401
+from .ch02_softmax import softmax, cross_entropy  # noqa: E402,F401
