@@ -6,7 +6,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: book test venv clean
+.PHONY: book test student venv clean
 
 venv: $(STAMP)
 
@@ -24,6 +24,11 @@ book: $(STAMP)
 
 test: $(STAMP)
 	$(BIN)/python -m pytest
+
+# The student edition: each chapter's Colab setup cell from _config.yml, then exercises/ from book/.
+student: $(STAMP)
+	$(BIN)/python tools/sync_setup_cells.py
+	$(BIN)/python tools/make_student.py
 
 clean:
 	rm -rf _build

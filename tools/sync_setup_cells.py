@@ -101,6 +101,8 @@ def sync_notebook(nb, source: str) -> bool:
         return True
     cell = nbformat.v4.new_code_cell(source, metadata={"tags": [SETUP_TAG]})
     cell.id = SETUP_CELL_ID
+    if (nb.nbformat, nb.nbformat_minor) < (4, 5):
+        del cell["id"]  # cell ids exist from nbformat 4.5 on
     nb.cells.insert(0, cell)
     return True
 
