@@ -1,0 +1,530 @@
+"""The website as readers see it, tested in a real browser.
+
+The module builds the book exactly as ``make book`` does (``jupyter-book build .
+--warningiserror --keep-going``, into ``_build/html``), then
+
+* checks the built files without a browser: every internal link, image, script,
+  stylesheet and anchor resolves; nothing is loaded from another host; the outputs
+  carry no warnings or log noise; the exercises have solution toggles;
+* serves ``_build/html`` on a free localhost port and drives headless Chromium
+  (Debian's ``chromium``, through Playwright's Python package) through every page of
+  ``_toc.yml`` plus the index and search pages: the page loads with no JavaScript
+  error and no request to another host, MathJax (served by the site itself) has
+  typeset every formula without error, every image loads, every link resolves, every
+  code cell has a copy button, every solution toggle opens and closes, figures get a
+  light background in the dark theme, and a screenshot of the page in each theme is
+  saved to ``_build/screenshots/``.
+
+The browser part is skipped, saying why, only when Chromium is not installed
+(``.ci/run`` installs it).  Set ``WEBSITE_TEST_NO_BUILD=1`` to test the existing
+``_build/html`` without rebuilding it.
+"""
+from __future__ import annotations
+
+import functools
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import urllib.error
+import urllib.request
+from html.parser import HTMLParser
+from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from urllib.parse import unquote, urldefrag, urljoin, urlsplit
+
+import pytest
+import yaml
+
+ROOT = Path(__file__).resolve().parents[1]
+BUILD = ROOT / "_build"
+HTML = BUILD / "html"
+SCREENSHOTS = BUILD / "screenshots"
+
+CHROMIUM = os.environ.get("CHROMIUM") or shutil.which("chromium") or "/usr/bin/chromium"
+# The machines have no network: without the background-networking flags Chromium keeps
+# trying to reach Google's hosts.  Playwright adds an empty --user-data-dir of its own
+# when we pass one to launch_persistent_context.
+CHROMIUM_FLAGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--disable-quic",
+]
+VIEWPORT = {"width": 1280, "height": 900}
+
+# Pages Sphinx writes besides the chapters of _toc.yml.
+EXTRA_PAGES = ["index.html", "genindex.html", "search.html"]
+
+# Text that must not appear in any cell output on the website.
+NOISE = re.compile(
+    r"(\w*Warning:|WARNING|Traceback \(most recent call last\)|<Figure size \d+x\d+"
+    r"|oneDNN custom operations|cuda_(?:dnn|blas|fft|driver)|TF_ENABLE_ONEDNN_OPTS"
+    r"|^[IWE]\d{4} \d\d:\d\d:\d\d)",
+    re.MULTILINE,
+)
+
+
+# ---------------------------------------------------------------------------
+# Pages and the build
+# ---------------------------------------------------------------------------
+
+
+def toc_pages() -> list[str]:
+    """The HTML pages of the book, in reading order, as paths relative to _build/html."""
+    toc = yaml.safe_load((ROOT / "_toc.yml").read_text())
+    files = [toc["root"]]
+
+    def walk(entries):
+        for entry in entries or []:
+            if "file" in entry:
+                files.append(entry["file"])
+            walk(entry.get("sections"))
+
+    for part in toc.get("parts", []):
+        walk(part.get("chapters"))
+    walk(toc.get("chapters"))
+    return [re.sub(r"\.(md|ipynb)$", "", f) + ".html" for f in files]
+
+
+PAGES = toc_pages() + EXTRA_PAGES
+
+
+def jupyter_book() -> list[str]:
+    script = Path(sys.executable).with_name("jupyter-book")
+    if script.exists():
+        return [str(script)]
+    found = shutil.which("jupyter-book")
+    if found:
+        return [found]
+    return [sys.executable, "-c", "from jupyter_book.cli.main import main; main()"]
+
+
+@pytest.fixture(scope="module")
+def site() -> Path:
+    """Build the book as `make book` does and return _build/html."""
+    if os.environ.get("WEBSITE_TEST_NO_BUILD") and (HTML / "index.html").exists():
+        return HTML
+    start = time.perf_counter()
+    result = subprocess.run(
+        jupyter_book() + ["build", ".", "--warningiserror", "--keep-going"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=900,
+    )
+    seconds = time.perf_counter() - start
+    if result.returncode != 0:
+        log = (result.stdout + result.stderr)[-6000:]
+        pytest.fail(f"jupyter-book build failed (exit {result.returncode}, {seconds:.0f} s):\n{log}")
+    print(f"\nbook built in {seconds:.1f} s")
+    return HTML
+
+
+# ---------------------------------------------------------------------------
+# Static checks of the built files (no browser needed)
+# ---------------------------------------------------------------------------
+
+
+class PageParser(HTMLParser):
+    """Collects the ids, the references to other resources and the outputs of a page."""
+
+    REFS = {"a": "href", "link": "href", "script": "src", "img": "src", "iframe": "src", "source": "src"}
+
+    def __init__(self):
+        super().__init__(convert_charrefs=True)
+        self.ids: set[str] = set()
+        self.refs: list[tuple[str, str]] = []  # (tag, url)
+        self.solution_toggles = 0
+        self.stderr_outputs = 0
+        self.output_text: list[str] = []
+        self._output_depth = 0  # >0 while inside a cell_output div
+        self._div_depth = 0
+        self._output_starts: list[int] = []
+
+    def handle_starttag(self, tag, attrs):
+        attrs = dict(attrs)
+        if attrs.get("id"):
+            self.ids.add(attrs["id"])
+        if tag == "a" and attrs.get("name"):
+            self.ids.add(attrs["name"])
+        attr = self.REFS.get(tag)
+        if attr and attrs.get(attr):
+            self.refs.append((tag, attrs[attr]))
+        classes = (attrs.get("class") or "").split()
+        if tag == "details" and "hide" in classes:
+            self.solution_toggles += 1
+        if tag == "div":
+            self._div_depth += 1
+            if "cell_output" in classes:
+                self._output_starts.append(self._div_depth)
+            if "stderr" in classes:
+                self.stderr_outputs += 1
+
+    def handle_endtag(self, tag):
+        if tag == "div":
+            if self._output_starts and self._output_starts[-1] == self._div_depth:
+                self._output_starts.pop()
+            self._div_depth -= 1
+
+    def handle_data(self, data):
+        if self._output_starts:
+            self.output_text.append(data)
+
+
+@functools.lru_cache(maxsize=None)
+def parse(path: Path) -> PageParser:
+    parser = PageParser()
+    parser.feed(path.read_text(encoding="utf-8"))
+    return parser
+
+
+def is_external(url: str) -> bool:
+    parts = urlsplit(url)
+    return bool(parts.netloc) or parts.scheme not in ("", "file")
+
+
+def resolve(page: Path, url: str, root: Path) -> tuple[Path, str]:
+    """The file a relative URL of `page` points to, and its fragment."""
+    target, fragment = urldefrag(url)
+    if not target:
+        return page, fragment
+    path = urlsplit(urljoin(page.relative_to(root).as_posix(), target)).path
+    resolved = (root / unquote(path)).resolve()
+    if resolved.is_dir() or path.endswith("/"):
+        resolved = resolved / "index.html"
+    return resolved, fragment
+
+
+def html_files(root: Path) -> list[Path]:
+    # _static holds the themes' and MathJax's own files, not pages of the book.
+    return sorted(p for p in root.rglob("*.html") if "_static" not in p.relative_to(root).parts)
+
+
+def test_every_toc_page_was_built(site):
+    built = {p.relative_to(site).as_posix() for p in html_files(site)}
+    missing = [p for p in PAGES if p not in built]
+    assert not missing, f"pages of _toc.yml missing from the build: {missing}"
+    unlisted = sorted(built - set(PAGES))
+    assert not unlisted, f"pages built but not tested (add them to _toc.yml or EXTRA_PAGES): {unlisted}"
+
+
+def test_link_check(site):
+    """Every internal link, image, script and stylesheet resolves; every anchor exists."""
+    failures = []
+    checked = 0
+    for page in html_files(site):
+        for tag, url in parse(page).refs:
+            if is_external(url) or url.startswith(("mailto:", "javascript:", "data:")):
+                continue
+            target, fragment = resolve(page, url, site)
+            checked += 1
+            where = f"{page.relative_to(site)}: <{tag}> {url}"
+            if not target.is_file():
+                failures.append(f"{where} -> missing file {target}")
+            elif fragment and target.suffix == ".html" and fragment not in parse(target).ids:
+                failures.append(f"{where} -> no id {fragment!r} in {target.relative_to(site)}")
+    # url(...) in the stylesheets: fonts and icons must be on the site too.
+    for css in site.rglob("*.css"):
+        text = css.read_text(encoding="utf-8", errors="replace")
+        for url in re.findall(r"url\(\s*['\"]?([^'\")]+)['\"]?\s*\)", text):
+            if url.startswith(("data:", "#")):
+                continue
+            if is_external(url):
+                failures.append(f"{css.relative_to(site)}: url({url}) is on another host")
+                continue
+            checked += 1
+            path = (css.parent / unquote(urlsplit(url).path)).resolve()
+            if not path.is_file():
+                failures.append(f"{css.relative_to(site)}: url({url}) -> missing file")
+    print(f"\nlink check: {checked} internal references, {len(failures)} failures")
+    assert checked > 0
+    assert not failures, "broken internal references:\n" + "\n".join(failures)
+
+
+def test_nothing_is_loaded_from_another_host(site):
+    """Scripts, stylesheets, fonts, images and frames all come from the site itself.
+
+    Links (<a>) to Colab or the repository are fine: a reader clicks them.
+    """
+    failures = []
+    for page in html_files(site):
+        for tag, url in parse(page).refs:
+            if tag != "a" and is_external(url):
+                failures.append(f"{page.relative_to(site)}: <{tag}> {url}")
+    assert not failures, "resources loaded from other hosts:\n" + "\n".join(sorted(set(failures)))
+
+
+def test_mathjax_is_served_by_the_site(site):
+    mathjax = site / "_static" / "mathjax"
+    assert (mathjax / "tex-mml-chtml.js").is_file(), (
+        "MathJax was not copied into _build/html/_static/mathjax (see _ext/offline_site.py)"
+    )
+    assert (mathjax / "output" / "chtml" / "fonts" / "woff-v2").is_dir(), "MathJax's fonts are missing"
+    scripts = [
+        (page.relative_to(site), url)
+        for page in html_files(site)
+        for tag, url in parse(page).refs
+        if tag == "script" and "mathjax" in url.lower()
+    ]
+    assert scripts, "no page loads MathJax: is there no math in the book?"
+    remote = [f"{page}: {url}" for page, url in scripts if is_external(url)]
+    assert not remote, "MathJax loaded from another host:\n" + "\n".join(remote)
+
+
+def test_outputs_have_no_warnings_or_log_noise(site):
+    failures = []
+    for page in html_files(site):
+        parsed = parse(page)
+        name = page.relative_to(site).as_posix()
+        if parsed.stderr_outputs:
+            failures.append(f"{name}: {parsed.stderr_outputs} output(s) on stderr")
+        for match in NOISE.finditer("".join(parsed.output_text)):
+            line_start = match.string.rfind("\n", 0, match.start()) + 1
+            line_end = match.string.find("\n", match.end())
+            line = match.string[line_start : line_end if line_end != -1 else None]
+            failures.append(f"{name}: {line.strip()[:160]!r}")
+    assert not failures, "warnings or log noise in cell outputs:\n" + "\n".join(failures)
+
+
+def test_exercises_have_solution_toggles(site):
+    toggles = {p: parse(site / p).solution_toggles for p in PAGES if (site / p).is_file()}
+    assert sum(toggles.values()) > 0, (
+        "no collapsed solution anywhere: exercise cells should be tagged hide-input "
+        "(CONTRIBUTING.md, Exercises)"
+    )
+
+
+# ---------------------------------------------------------------------------
+# The browser
+# ---------------------------------------------------------------------------
+
+
+class QuietHandler(SimpleHTTPRequestHandler):
+    def log_message(self, format, *args):  # noqa: A002 - the stdlib's signature
+        pass
+
+
+@pytest.fixture(scope="module")
+def server(site):
+    """Serve _build/html on a free localhost port; yields the base URL."""
+    handler = functools.partial(QuietHandler, directory=str(site))
+    httpd = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{httpd.server_address[1]}/"
+    httpd.shutdown()
+    httpd.server_close()
+
+
+@pytest.fixture(scope="module")
+def browser(server):
+    """A headless Chromium with an empty profile, or a skip saying why there is none."""
+    if not Path(CHROMIUM).is_file():
+        pytest.skip(
+            f"Chromium is not installed ({CHROMIUM} not found): the website was not tested in a "
+            "browser. Install Debian's packages: apt-get install chromium chromium-driver "
+            "(.ci/run does this)"
+        )
+    sync_api = pytest.importorskip(
+        "playwright.sync_api", reason="the Python package 'playwright' is not installed (requirements.txt)"
+    )
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(prefix="chromium-profile-") as profile, sync_api.sync_playwright() as pw:
+        context = pw.chromium.launch_persistent_context(
+            profile,
+            executable_path=CHROMIUM,
+            headless=True,
+            args=CHROMIUM_FLAGS,
+            viewport=VIEWPORT,
+        )
+        yield context
+        context.close()
+
+
+_status_cache: dict[str, int] = {}
+
+
+def http_status(url: str) -> int:
+    if url not in _status_cache:
+        try:
+            with urllib.request.urlopen(url, timeout=10) as response:
+                _status_cache[url] = response.status
+        except urllib.error.HTTPError as error:
+            _status_cache[url] = error.code
+    return _status_cache[url]
+
+
+# Runs in the page: everything the test asserts about the rendered DOM.
+INSPECT_JS = r"""
+() => {
+  const article = document.querySelector('article') || document.body;
+  const maths = Array.from(document.querySelectorAll('.math'))
+      .filter(el => !el.parentElement.closest('.math'));
+  const untypeset = maths.filter(el => !el.querySelector('mjx-container'))
+      .map(el => el.textContent.trim().slice(0, 80));
+  // Prose only: code, outputs and typeset math may legitimately hold $ or \(.
+  const clone = article.cloneNode(true);
+  clone.querySelectorAll('pre, code, .cell_output, mjx-container, script, style, .math')
+       .forEach(el => el.remove());
+  const prose = clone.textContent;
+  const rawTex = [];
+  for (const re of [/\$\$?[^$\n]{1,80}\$\$?/g, /\\\(|\\\)|\\\[|\\\]/g, /\\(begin|frac|sum|partial)\b/g]) {
+    for (const m of prose.matchAll(re)) rawTex.push(m[0]);
+  }
+  const images = Array.from(document.images).map(img => ({
+      src: img.currentSrc || img.src, ok: img.complete && img.naturalWidth > 0}));
+  const links = Array.from(document.querySelectorAll('a[href]')).map(a => a.href);
+  return {
+    title: document.title,
+    mainText: (document.querySelector('main') || document.body).innerText.trim().length,
+    maths: maths.length,
+    typeset: document.querySelectorAll('mjx-container').length,
+    untypeset,
+    mathErrors: Array.from(document.querySelectorAll('mjx-merror, [data-mjx-error]'))
+        .map(el => el.getAttribute('data-mjx-error') || el.textContent.slice(0, 80)),
+    rawTex,
+    images,
+    links,
+    codeBlocks: document.querySelectorAll('div.highlight pre').length,
+    copyButtons: document.querySelectorAll('div.highlight button.copybtn').length,
+    toggles: document.querySelectorAll('details.hide').length,
+  };
+}
+"""
+
+
+def wait_for_mathjax(page) -> None:
+    has_mathjax = page.evaluate(
+        "() => Array.from(document.scripts).some(s => /mathjax/i.test(s.src))"
+    )
+    if not has_mathjax:
+        return
+    page.wait_for_function(
+        "() => window.MathJax && MathJax.startup && MathJax.startup.promise", timeout=30_000
+    )
+    page.evaluate("() => MathJax.startup.promise.then(() => true)")
+
+
+@pytest.mark.parametrize("path", PAGES)
+def test_page_in_browser(browser, server, site, path):
+    failures: list[str] = []
+    page = browser.new_page()
+    foreign: list[str] = []
+    errors: list[str] = []
+
+    def route(route_, request):
+        host = urlsplit(request.url).hostname
+        if request.url.startswith(("data:", "blob:")) or host in ("127.0.0.1", "localhost"):
+            route_.continue_()
+        else:
+            foreign.append(request.url)
+            route_.abort()
+
+    page.route("**/*", route)
+    page.on("pageerror", lambda exc: errors.append(f"JavaScript error: {exc}"))
+    page.on(
+        "console",
+        lambda msg: errors.append(f"console {msg.type}: {msg.text}") if msg.type == "error" else None,
+    )
+    try:
+        response = page.goto(server + path, wait_until="load", timeout=30_000)
+        assert response is not None and response.ok, f"{path}: HTTP {response and response.status}"
+        if path == "index.html":  # a redirect to the landing page
+            page.wait_for_url(re.compile(r".*/book/.*\.html$"), timeout=10_000)
+            page.wait_for_load_state("load")
+        wait_for_mathjax(page)
+        info = page.evaluate(INSPECT_JS)
+
+        # The page loads and shows something.
+        if not info["title"].strip():
+            failures.append("empty <title>")
+        if info["mainText"] < 20:
+            failures.append(f"almost no text in <main> ({info['mainText']} characters)")
+
+        # MathJax typeset every formula, without error.
+        if info["untypeset"]:
+            failures.append(f"formulas not typeset by MathJax: {info['untypeset'][:5]}")
+        if info["maths"] != info["typeset"]:
+            failures.append(f"{info['maths']} math elements but {info['typeset']} typeset containers")
+        if info["mathErrors"]:
+            failures.append(f"MathJax errors: {info['mathErrors'][:5]}")
+        if info["rawTex"]:
+            failures.append(f"raw TeX left in the text: {info['rawTex'][:5]}")
+
+        # Every image loads.
+        broken = [img["src"] for img in info["images"] if not img["ok"]]
+        if broken:
+            failures.append(f"images that did not load: {broken}")
+
+        # Every internal link resolves, anchors included.
+        for href in sorted(set(info["links"])):
+            if not href.startswith(server):
+                continue
+            target, fragment = urldefrag(href)
+            status = http_status(target)
+            if status != 200:
+                failures.append(f"link {href}: HTTP {status}")
+                continue
+            local = site / unquote(urlsplit(target).path).lstrip("/")
+            if local.is_dir():
+                local = local / "index.html"
+            if fragment and local.suffix == ".html" and fragment not in parse(local).ids:
+                failures.append(f"link {href}: no element with id {fragment!r}")
+
+        # Code cells have copy buttons.
+        if info["copyButtons"] != info["codeBlocks"]:
+            failures.append(f"{info['codeBlocks']} code blocks but {info['copyButtons']} copy buttons")
+
+        # Solutions are hidden, open on a click and close on a second one.
+        for i in range(info["toggles"]):
+            toggle = page.locator("details.hide").nth(i)
+            hidden = toggle.locator(".cell_input, .cell_output").first
+            summary = toggle.locator("summary")
+            label = summary.inner_text().strip().splitlines()[0]
+            if hidden.is_visible():
+                failures.append(f"toggle {i} ({label!r}): content visible before any click")
+                continue
+            summary.click()
+            try:
+                hidden.wait_for(state="visible", timeout=5_000)
+            except Exception:
+                failures.append(f"toggle {i} ({label!r}): content still hidden after a click")
+                continue
+            summary.click()
+            try:
+                hidden.wait_for(state="hidden", timeout=5_000)
+            except Exception:
+                failures.append(f"toggle {i} ({label!r}): content still visible after a second click")
+
+        # A screenshot of the page in the light theme.
+        name = path.removesuffix(".html").replace("/", "__")
+        page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=True)
+
+        # The dark theme: figures keep a light background, so black axes stay readable.
+        page.evaluate("() => { document.documentElement.dataset.theme = 'dark';"
+                      " document.documentElement.dataset.mode = 'dark'; }")
+        backgrounds = page.evaluate(
+            "() => Array.from(document.querySelectorAll('.cell_output img'))"
+            ".map(img => getComputedStyle(img).backgroundColor)"
+        )
+        dark_on_dark = [bg for bg in backgrounds if bg != "rgb(255, 255, 255)"]
+        if dark_on_dark:
+            failures.append(f"{len(dark_on_dark)} output figure(s) without a white background in the dark theme")
+        page.screenshot(path=str(SCREENSHOTS / f"{name}.dark.png"), full_page=True)
+
+        if foreign:
+            failures.append(f"requests to other hosts: {sorted(set(foreign))[:5]}")
+        if errors:
+            failures.append(f"errors in the page: {errors[:5]}")
+    finally:
+        page.close()
+    assert not failures, f"{path}:\n  " + "\n  ".join(failures)
