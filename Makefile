@@ -6,7 +6,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: book test student venv clean
+.PHONY: book test student serve venv clean
 
 venv: $(STAMP)
 
@@ -29,6 +29,13 @@ test: $(STAMP)
 student: $(STAMP)
 	$(BIN)/python tools/sync_setup_cells.py
 	$(BIN)/python tools/make_student.py
+
+# Serve the built website on localhost (building it first if needed); PORT=8001 to change the port.
+PORT ?= 8000
+serve:
+	@test -f _build/html/index.html || $(MAKE) book
+	@echo "Serving the website at http://127.0.0.1:$(PORT)/ (Ctrl-C to stop)"
+	@$(PYTHON) -m http.server $(PORT) --bind 127.0.0.1 --directory _build/html
 
 clean:
 	rm -rf _build
