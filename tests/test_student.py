@@ -2,11 +2,12 @@
 
 * ``exercises/`` is exactly what ``tools/make_student.py`` makes from the current ``book/``;
 * every chapter's first cell is the Colab setup cell written from ``_config.yml``;
-* an unfilled exercise notebook, run top to bottom, stops first at its first exercise with the
-  ``NotImplementedError`` that names it;
-* the exercise notebook with the reference solutions filled back in passes all its checks.
+* the exercise notebook, run top to bottom in one kernel the way a student works through it,
+  stops at each exercise with the ``NotImplementedError`` that names it (the first failure of
+  the notebook is Exercise N.1), and with the reference solution filled in and the exercise's
+  cells run again, its checks pass.
 
-The execution tests run each notebook only up to the last cell of its last exercise (the
+The execution test runs each notebook only up to the last cell of its last exercise (the
 check cells), in a temporary folder (as in Colab, nothing may depend on the working directory);
 nbval already runs every book notebook to the end.
 """
@@ -69,63 +70,84 @@ def _student(path):
     return book, student, exercises
 
 
-def _run(nb, indices, workdir):
-    """Execute ``nb.cells[i]`` for ``i`` in ``indices`` in order, in one fresh kernel; stop at the first error.
+class _Kernel:
+    """One fresh kernel running the cells of ``nb`` one at a time, as a student clicking "Run" would."""
 
-    Returns ``(index, CellExecutionError)`` of the first failing cell, or ``None``.
+    def __init__(self, nb, workdir):
+        from nbclient import NotebookClient
+
+        self.nb = nb
+        self.client = NotebookClient(nb, timeout=CELL_TIMEOUT, kernel_name="python3",
+                                     resources={"metadata": {"path": str(workdir)}})
+
+    def run(self, index):
+        """Execute ``nb.cells[index]``; return the ``CellExecutionError`` it raised, or None."""
+        from nbclient.exceptions import CellExecutionError
+
+        try:
+            self.client.execute_cell(self.nb.cells[index], index)
+        except CellExecutionError as error:
+            return error
+        return None
+
+    def describe(self, index, error):
+        first_line = (self.nb.cells[index].source.strip().splitlines() or [""])[0][:80]
+        return f"cell {index} ({first_line!r}) raised {error.ename}: {error.evalue}"
+
+
+def test_filled_in_solutions_give_back_the_chapter():
+    """Putting each exercise's solution back into its cell restores exactly the chapter's code."""
+    for path in CHAPTERS:
+        book = nbformat.read(path, as_version=4)
+        student, exercises = ms.build_student(book, path)
+        for ex in exercises:
+            assert student.cells[ex.student_index].source == ex.student_source
+            student.cells[ex.student_index].source = ex.solution_source
+        code = [c.source for c in student.cells if c.cell_type == "code"]
+        assert code == [c.source for c in book.cells if c.cell_type == "code"], path.name
+
+
+@pytest.mark.parametrize("path", CHAPTERS, ids=CHAPTER_IDS)
+def test_working_through_the_exercise_notebook(path, tmp_path):
+    """Run the exercise notebook top to bottom, in one kernel, the way a student works through it.
+
+    Every cell before the first exercise runs without error; each exercise, unfilled, stops with
+    the NotImplementedError that names it (the first one: Exercise N.1), in its own cells (the
+    exercise cell or its check); with the reference solution typed in and its cells run again, its
+    checks pass and print their line of success; the cells between exercises run without error.
+    Stops after the last exercise's check: nbval runs the rest of every chapter.
     """
-    from nbclient import NotebookClient
-    from nbclient.exceptions import CellExecutionError
-
-    client = NotebookClient(nb, timeout=CELL_TIMEOUT, kernel_name="python3",
-                            resources={"metadata": {"path": str(workdir)}})
-    with client.setup_kernel():
-        for index in indices:
-            try:
-                client.execute_cell(nb.cells[index], index)
-            except CellExecutionError as error:
-                return index, error
-    return None
-
-
-def _describe(nb, index, error):
-    return f"cell {index} ({nb.cells[index].source.strip().splitlines()[0][:80]!r}) raised {error.ename}: {error.evalue}"
-
-
-@pytest.mark.parametrize("path", CHAPTERS, ids=CHAPTER_IDS)
-def test_unfilled_exercise_notebook_stops_at_its_first_exercise(path, tmp_path):
     _, student, exercises = _student(path)
-    first = exercises[0]
     chapter = ms.chapter_number(path)
-    assert first.name == f"Exercise {chapter}.1", f"the first exercise of {path.name} is {first.name}"
-    # Top to bottom, through the first exercise's own cells (the exercise and its check).
-    failure = _run(student, range(first.group[-1] + 1), tmp_path)
-    assert failure is not None, (f"exercises/{path.name} ran through {first.name} (cells {first.group}) without "
-                                 f"an error: nothing calls the unfilled code there (is the check cell missing?)")
-    index, error = failure
-    assert index in first.group, (f"exercises/{path.name} failed before reaching {first.name}: "
-                                  + _describe(student, index, error))
-    assert error.ename == "NotImplementedError" and error.evalue == first.message, (
-        f"exercises/{path.name}: expected NotImplementedError({first.message!r}) in {first.name}, got "
-        + _describe(student, index, error))
-
-
-@pytest.mark.parametrize("path", CHAPTERS, ids=CHAPTER_IDS)
-def test_reference_solutions_filled_in_pass_the_checks(path, tmp_path):
-    book, student, exercises = _student(path)
-    filled = copy.deepcopy(student)
-    for ex in exercises:
-        assert filled.cells[ex.student_index].source == ex.student_source
-        filled.cells[ex.student_index].source = ex.solution_source
-    # Filling in the solutions gives back exactly the chapter's code (the note cell aside).
-    code = [c.source for i, c in enumerate(filled.cells) if c.get("id") != ms.NOTE_CELL_ID and c.cell_type == "code"]
-    assert code == [c.source for c in book.cells if c.cell_type == "code"]
-
+    assert exercises[0].name == f"Exercise {chapter}.1", f"the first exercise of {path.name} is {exercises[0].name}"
+    nb = copy.deepcopy(student)
+    starts = {ex.student_index: ex for ex in exercises}
     last = max(ex.group[-1] for ex in exercises)
-    failure = _run(filled, range(last + 1), tmp_path)
-    assert failure is None, f"exercises/{path.name} with the reference solutions: " + _describe(filled, *failure)
-    for ex in exercises:
-        printed = "".join(out.get("text", "") for i in ex.group for out in filled.cells[i].outputs
-                          if out.get("output_type") == "stream")
-        assert "\u2713" in printed, (f"exercises/{path.name}: no check cell of {ex.name} (cells {ex.group}) printed "
-                                     f"a '\u2713 ... passed' line; output was {printed!r}")
+    kernel = _Kernel(nb, tmp_path)
+    name = f"exercises/{path.name}"
+    with kernel.client.setup_kernel():
+        index = 0
+        while index <= last:
+            ex = starts.get(index)
+            if ex is None:
+                error = kernel.run(index)
+                assert error is None, f"{name}, before or between the exercises: " + kernel.describe(index, error)
+                index += 1
+                continue
+            # Unfilled: the first error must be this exercise's NotImplementedError, in its own cells.
+            failure = next(((i, e) for i in ex.group if (e := kernel.run(i)) is not None), None)
+            assert failure is not None, (f"{name}: {ex.name} left unfilled ran without error (cells {ex.group}): "
+                                         "does its check cell call the function?")
+            assert failure[1].ename == "NotImplementedError" and failure[1].evalue == ex.message, (
+                f"{name}: expected NotImplementedError({ex.message!r}) from {ex.name}, got "
+                + kernel.describe(*failure))
+            # Filled in with the reference solution and run again: the checks pass.
+            nb.cells[ex.student_index].source = ex.solution_source
+            for i in ex.group:
+                error = kernel.run(i)
+                assert error is None, f"{name}, {ex.name} with the reference solution: " + kernel.describe(i, error)
+            printed = "".join(out.get("text", "") for i in ex.group for out in nb.cells[i].outputs
+                              if out.get("output_type") == "stream")
+            assert "\u2713" in printed, (f"{name}: no check cell of {ex.name} (cells {ex.group}) printed a "
+                                         f"'\u2713 ... passed' line; the output was {printed!r}")
+            index = ex.group[-1] + 1
