@@ -1,0 +1,252 @@
+"""Benchmark: the nnlib MLP against scikit-learn and Keras on MNIST (``make bench``).
+
+The same network, 784-128-10 with ReLU, float32, is trained with the same
+optimizer (SGD, heavy-ball momentum 0.9, learning rate 0.1 on the batch-mean
+cross-entropy, mini-batches of 128 drawn in a new random order every epoch, no
+L2) for 5 epochs on the full MNIST training set by
+
+* ``nnlib.MLP``,
+* ``sklearn.neural_network.MLPClassifier`` (solver "sgd", nesterovs_momentum=False,
+  alpha=0, constant learning rate, no early stopping, tolerance disabled),
+* a Keras ``Sequential`` model (``SGD(learning_rate=0.1, momentum=0.9)``).
+
+The three run in turn, ``--rounds`` times, in a rotated order each round, so
+that all three see the same load on a shared machine; each one's median wall
+time is reported (only ``fit`` is timed: building the model and converting the
+data are not). Keras' time includes tracing its training function, as a user
+would see it.
+
+Then the throughput of a large MLP (784-1024-1024-10, batch 256) is printed in
+GFLOP/s, as a fraction of the float32 matrix-multiply rate this machine reaches
+on exactly the products one training step performs (forward, weight gradients,
+and the input gradients of every layer but the first), measured the same way
+in the same run.
+
+Usage::
+
+    .venv/bin/python bench/bench_mnist.py [--rounds 3] [--epochs 5] [--skip-keras]
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import statistics
+import sys
+import time
+import warnings
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+
+import numpy as np  # noqa: E402
+
+import nnlib  # noqa: E402
+
+HIDDEN = 128
+LR = 0.1
+MOMENTUM = 0.9
+BATCH = 128
+
+
+def load_data():
+    (x_train, y_train), (x_test, y_test) = nnlib.load_mnist()
+    X = (x_train.reshape(len(x_train), -1) / np.float32(255)).astype(np.float32)
+    Xt = (x_test.reshape(len(x_test), -1) / np.float32(255)).astype(np.float32)
+    return X, y_train.astype(np.int64), Xt, y_test.astype(np.int64)
+
+
+def run_nnlib(X, y, Xt, yt, epochs, seed):
+    net = nnlib.MLP([X.shape[1], HIDDEN, 10], activation="relu", output="softmax", dtype=np.float32, seed=seed)
+    t0 = time.perf_counter()
+    net.fit(X, y, epochs=epochs, learning_rate=LR, batch_size=BATCH, momentum=MOMENTUM, shuffle=True)
+    elapsed = time.perf_counter() - t0
+    return elapsed, net.score(Xt, yt)
+
+
+def run_sklearn(X, y, Xt, yt, epochs, seed):
+    from sklearn.exceptions import ConvergenceWarning
+    from sklearn.neural_network import MLPClassifier
+
+    clf = MLPClassifier(
+        hidden_layer_sizes=(HIDDEN,), activation="relu", solver="sgd", alpha=0.0, batch_size=BATCH,
+        learning_rate="constant", learning_rate_init=LR, momentum=MOMENTUM, nesterovs_momentum=False,
+        max_iter=epochs, shuffle=True, tol=0.0, n_iter_no_change=epochs + 1, early_stopping=False,
+        random_state=seed,
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)  # max_iter reached on purpose
+        t0 = time.perf_counter()
+        clf.fit(X, y)
+        elapsed = time.perf_counter() - t0
+    return elapsed, float(clf.score(Xt, yt))
+
+
+def run_keras(X, y, Xt, yt, epochs, seed):
+    import keras
+
+    keras.utils.set_random_seed(seed)
+    model = keras.Sequential([
+        keras.Input(shape=(X.shape[1],)),
+        keras.layers.Dense(HIDDEN, activation="relu"),
+        keras.layers.Dense(10),
+    ])
+    model.compile(optimizer=keras.optimizers.SGD(learning_rate=LR, momentum=MOMENTUM),
+                  loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True))
+    t0 = time.perf_counter()
+    model.fit(X, y, batch_size=BATCH, epochs=epochs, shuffle=True, verbose=0)
+    elapsed = time.perf_counter() - t0
+    logits = model.predict(Xt, batch_size=2048, verbose=0)
+    return elapsed, float(np.mean(logits.argmax(axis=1) == yt))
+
+
+# --------------------------------------------------------------------------- large MLP throughput
+
+def step_flops(sizes, batch):
+    """Floating-point operations of one training step (2 per multiply-add).
+
+    Forward ``A W`` and weight gradient ``A^T D`` for every layer, input
+    gradient ``D W^T`` for every layer but the first.
+    """
+    pairs = list(zip(sizes[:-1], sizes[1:]))
+    fwd = sum(2 * batch * i * o for i, o in pairs)
+    dx = sum(2 * batch * i * o for i, o in pairs[1:])
+    return 2 * fwd + dx
+
+
+def gemm_peak(sizes, batch, steps, rng):
+    """GFLOP/s of numpy float32 matmuls with exactly the shapes of ``steps`` training steps."""
+    Ws = [rng.standard_normal((i, o), dtype=np.float32) for i, o in zip(sizes[:-1], sizes[1:])]
+    As = [rng.standard_normal((batch, s), dtype=np.float32) for s in sizes]
+    Gs = [np.empty_like(W) for W in Ws]
+    Ds = [np.empty((batch, s), dtype=np.float32) for s in sizes]
+
+    def one_step():
+        for i, W in enumerate(Ws):
+            np.matmul(As[i], W, out=As[i + 1])
+        for i in range(len(Ws) - 1, -1, -1):
+            np.matmul(As[i].T, Ds[i + 1], out=Gs[i])
+            if i > 0:
+                np.matmul(Ds[i + 1], Ws[i].T, out=Ds[i])
+
+    for D in Ds:
+        D[...] = 0.01
+    one_step()
+    t0 = time.perf_counter()
+    for _ in range(steps):
+        one_step()
+    elapsed = time.perf_counter() - t0
+    return step_flops(sizes, batch) * steps / elapsed / 1e9
+
+
+def large_mlp_rate(X, y, sizes, batch, steps, seed):
+    """GFLOP/s of nnlib.MLP.fit on ``steps`` mini-batches of the large network."""
+    n = batch * steps
+    net = nnlib.MLP(sizes, dtype=np.float32, seed=seed)
+    net.fit(X[:batch], y[:batch], epochs=1, learning_rate=0.01, batch_size=batch, momentum=MOMENTUM)  # warm-up
+    t0 = time.perf_counter()
+    net.fit(X[:n], y[:n], epochs=1, learning_rate=0.01, batch_size=batch, momentum=MOMENTUM)
+    elapsed = time.perf_counter() - t0
+    return step_flops(sizes, batch) * steps / elapsed / 1e9
+
+
+# --------------------------------------------------------------------------- report
+
+def conditions():
+    lines = [f"python {platform.python_version()}, numpy {np.__version__}, {os.cpu_count()} CPU(s), "
+             f"{platform.machine()} {platform.processor() or ''}".rstrip()]
+    for var in ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE", "OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS"):
+        lines.append(f"{var}={os.environ.get(var, '(unset)')}")
+    try:
+        from threadpoolctl import threadpool_info
+        for info in threadpool_info():
+            if info.get("user_api") == "blas":
+                lines.append(f"BLAS: {info.get('internal_api')} {info.get('version')} ({info.get('architecture')}), "
+                             f"{info.get('num_threads')} thread(s), {os.path.basename(info.get('filepath', ''))}")
+    except ImportError:
+        pass
+    if os.environ.get("OPENBLAS_CORETYPE") or os.environ.get("OPENBLAS_L2_SIZE"):
+        lines.append("note: OPENBLAS_CORETYPE / OPENBLAS_L2_SIZE are set; they can slow numpy's OpenBLAS kernels "
+                     "(this script leaves them as they are)")
+    return lines
+
+
+def load_average():
+    try:
+        return "load average %.2f %.2f %.2f" % os.getloadavg()
+    except OSError:
+        return "load average unknown"
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--rounds", type=int, default=3, help="alternating rounds (default 3)")
+    parser.add_argument("--epochs", type=int, default=5, help="epochs per training run (default 5)")
+    parser.add_argument("--skip-keras", action="store_true", help="leave Keras out (no TensorFlow import)")
+    parser.add_argument("--large-steps", type=int, default=40, help="mini-batches timed for the large MLP")
+    args = parser.parse_args(argv)
+
+    print("== conditions ==")
+    for line in conditions():
+        print("  " + line)
+    print("  at start: " + load_average())
+    X, y, Xt, yt = load_data()
+    print(f"  data: MNIST train {X.shape} float32, test {Xt.shape}")
+
+    runners = {"nnlib": run_nnlib, "sklearn": run_sklearn}
+    if not args.skip_keras:
+        import keras  # noqa: F401  (imported here so its start-up is not timed)
+        import tensorflow as tf
+        print(f"  TensorFlow {tf.__version__}, Keras {keras.__version__}")
+        runners["keras"] = run_keras
+    names = list(runners)
+    times = {k: [] for k in names}
+    accs = {k: [] for k in names}
+
+    print(f"\n== 784-{HIDDEN}-10 ReLU float32, SGD lr {LR} momentum {MOMENTUM}, batch {BATCH}, "
+          f"{args.epochs} epochs, {args.rounds} alternating rounds ==")
+    for r in range(args.rounds):
+        order = names[r % len(names):] + names[:r % len(names)]
+        for name in order:
+            elapsed, acc = runners[name](X, y, Xt, yt, args.epochs, seed=r)
+            times[name].append(elapsed)
+            accs[name].append(acc)
+            print(f"  round {r + 1}  {name:8s} {elapsed:7.2f} s   test accuracy {100 * acc:.2f} %", flush=True)
+    print("  after: " + load_average())
+
+    med = {k: statistics.median(v) for k, v in times.items()}
+    acc_med = {k: statistics.median(v) for k, v in accs.items()}
+    print("\n  implementation   median time   test accuracy (median)")
+    for k in names:
+        print(f"  {k:15s} {med[k]:9.2f} s   {100 * acc_med[k]:8.2f} %")
+    results = []
+    ratio_sk = med["nnlib"] / med["sklearn"]
+    results.append(("nnlib / sklearn time", ratio_sk, "<= 0.50", ratio_sk <= 0.5))
+    if "keras" in med:
+        ratio_k = med["nnlib"] / med["keras"]
+        results.append(("nnlib / keras time", ratio_k, "<= 0.25", ratio_k <= 0.25))
+    gap = 100 * (acc_med["nnlib"] - acc_med["sklearn"])
+    results.append(("nnlib - sklearn accuracy (points)", gap, ">= -0.5", gap >= -0.5))
+
+    sizes, batch = [784, 1024, 1024, 10], 256
+    print(f"\n== large MLP {'-'.join(map(str, sizes))}, batch {batch}, float32: "
+          f"{step_flops(sizes, batch) / 1e9:.2f} GFLOP per step ==")
+    rng = np.random.default_rng(0)
+    peaks, rates = [], []
+    for r in range(args.rounds):
+        peaks.append(gemm_peak(sizes, batch, args.large_steps, rng))
+        rates.append(large_mlp_rate(X, y, sizes, batch, args.large_steps, seed=r))
+        print(f"  round {r + 1}  matmul peak {peaks[-1]:6.1f} GFLOP/s   nnlib training {rates[-1]:6.1f} GFLOP/s")
+    peak, rate = statistics.median(peaks), statistics.median(rates)
+    frac = rate / peak
+    print(f"  median: nnlib {rate:.1f} GFLOP/s of a {peak:.1f} GFLOP/s peak = {100 * frac:.0f} %")
+    results.append(("large MLP fraction of matmul peak", frac, ">= 0.60", frac >= 0.6))
+
+    print("\n== targets ==")
+    for label, value, target, ok in results:
+        print(f"  {label:36s} {value:8.3f}   target {target:8s}  {'met' if ok else 'NOT met'}")
+    print("  (timings on a shared machine vary with its load; see the load averages above)")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
