@@ -6,7 +6,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: book test student serve venv clean
+.PHONY: book test bench student serve venv clean
 
 venv: $(STAMP)
 
@@ -24,6 +24,10 @@ book: $(STAMP)
 
 test: $(STAMP)
 	$(BIN)/python -m pytest
+
+# Not part of the test suite: nnlib vs scikit-learn vs Keras on MNIST (takes a few minutes).
+bench: $(STAMP)
+	$(BIN)/python bench/bench_mnist.py
 
 # The student edition: each chapter's Colab setup cell from _config.yml, then exercises/ from book/.
 student: $(STAMP)
