@@ -94,6 +94,16 @@ def softmax(fn):
 
 # --------------------------------------------------------------------------- 2.2 cross_entropy
 
+def _cross_entropy_errors(exc):
+    text = str(exc)
+    if "out of bounds for array of dimension 1" in text:
+        return ("a 1-D y is a single example with D classes, and it has no axis 1: sum over axis=-1 (the "
+                "class axis of both shapes), or sum over everything and divide by N (N = 1 for a 1-D y).")
+    if "could not be broadcast" in text:
+        return "y and y_hat have the same shape, so y * log(y_hat) needs no reshaping or transposing."
+    return None
+
+
 def _n_rows(y):
     return y.shape[0] if y.ndim == 2 else 1
 
@@ -168,5 +178,6 @@ def cross_entropy(fn):
         zero_in_y_hat = bool(np.any(y_hat == 0))
         _check_case(name, _case_name(y=y, y_hat=y_hat), fn, (y, y_hat), expected, diagnose=diagnose,
                     shape_hint=shape_hint, warning_hint=log_zero if zero_in_y_hat else log_of_labels,
+                    error_hint=_cross_entropy_errors,
                     accept=accept, names=("y", "y_hat"))
     passed(name, len(cases))
