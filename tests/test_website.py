@@ -389,7 +389,7 @@ INSPECT_JS = r"""
     maths: maths.length,
     typeset: document.querySelectorAll('mjx-container').length,
     untypeset,
-    mathErrors: Array.from(document.querySelectorAll('mjx-merror, [data-mjx-error]'))
+    mathErrors: Array.from(document.querySelectorAll('mjx-merror'))
         .map(el => el.getAttribute('data-mjx-error') || el.textContent.slice(0, 80)),
     rawTex,
     images,
