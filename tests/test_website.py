@@ -123,8 +123,12 @@ def site() -> Path:
     )
     seconds = time.perf_counter() - start
     if result.returncode != 0:
-        log = (result.stdout + result.stderr)[-6000:]
-        pytest.fail(f"jupyter-book build failed (exit {result.returncode}, {seconds:.0f} s):\n{log}")
+        output = result.stdout + result.stderr
+        problems = [line for line in output.splitlines() if re.search(r"WARNING|ERROR|Error|Exception", line)]
+        pytest.fail(
+            f"jupyter-book build failed (exit {result.returncode}, {seconds:.0f} s); "
+            "its warnings and errors:\n" + "\n".join(problems[:40]) + "\n\nend of its output:\n" + output[-3000:]
+        )
     print(f"\nbook built in {seconds:.1f} s")
     return HTML
 
