@@ -253,3 +253,28 @@ def test_fbp_check_passes_not_implemented_through():
 
     with pytest.raises(NotImplementedError, match="Exercise 4.1"):
         checks.forward_backward_prop(unfilled)
+
+
+def test_gradcheck_check_accepts_index_printed_with_numpy_integers():
+    def flat_loop(f, x):  # prints indices from np.unravel_index: (np.int64(2), np.int64(3))
+        state = random.getstate()
+        random.setstate(state)
+        _, grad = f(x)
+        for k in range(x.size):
+            ix = np.unravel_index(k, x.shape)
+            old = x[ix]
+            x[ix] = old + 1e-4
+            random.setstate(state)
+            fp = f(x)[0]
+            x[ix] = old - 1e-4
+            random.setstate(state)
+            fm = f(x)[0]
+            x[ix] = old
+            num = (fp - fm) / 2e-4
+            if abs(num - grad[ix]) / max(1, abs(num), abs(grad[ix])) > 1e-5:
+                print("Gradient check failed at index", ix, "yours:", grad[ix], "numerical:", num)
+                return False
+        print("Gradient check passed!")
+        return True
+
+    checks.gradcheck_naive(flat_loop)

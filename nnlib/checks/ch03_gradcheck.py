@@ -251,7 +251,8 @@ def gradcheck_naive(fn):
             if ok and "passed" not in printed.lower():
                 fail(EXERCISE, case, message=f"your function returned True but printed {printed.strip()[:200]!r}.",
                      hint='print "Gradient check passed!" when every index agrees.')
-            if not ok and index_pattern and not re.search(index_pattern, printed):
+            plain = re.sub(r"np\.u?int\d+\((-?\d+)\)", r"\1", printed)  # (np.int64(2), ...) -> (2, ...)
+            if not ok and index_pattern and not re.search(index_pattern, plain):
                 fail(EXERCISE, case,
                      message=f"your function returned False but printed {printed.strip()[:300]!r}.",
                      hint="print the first index where the gradients disagree (as a tuple such as (2, 3)) "
