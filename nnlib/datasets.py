@@ -159,7 +159,9 @@ def _load_dir(directory: Path) -> tuple[tuple[np.ndarray, np.ndarray], tuple[np.
 
 def _load_from_keras():
     """The fallback: ``keras.datasets.mnist.load_data()`` (downloads unless Keras has a cached copy)."""
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+    from ._tf import import_tensorflow
+
+    import_tensorflow()  # quietly, before Keras imports it
     import keras
 
     return keras.datasets.mnist.load_data()

@@ -1,0 +1,168 @@
+"""nnlib.cnn: the helpers' shapes, SAME padding arithmetic, pooling, the model and a short training run."""
+import math
+
+import numpy as np
+import pytest
+
+tf = pytest.importorskip("tensorflow")
+
+from nnlib import cnn  # noqa: E402
+
+
+@pytest.fixture(autouse=True)
+def seeded():
+    tf.keras.utils.set_random_seed(0)
+
+
+@pytest.mark.parametrize("shape", [[5, 5, 1, 32], [3136, 1024], [7]])
+def test_weight_variable_is_truncated_normal(shape):
+    v = cnn.weight_variable(shape)
+    assert isinstance(v, tf.Variable) and v.trainable and v.dtype == tf.float32
+    assert list(v.shape) == shape
+    assert np.abs(v.numpy()).max() <= 0.2 + 1e-7  # truncated at two standard deviations
+
+
+def test_glorot_variable_has_the_glorot_spread():
+    v = cnn.glorot_variable([5, 5, 32, 64]).numpy()
+    fan_in, fan_out = 5 * 5 * 32, 5 * 5 * 64
+    assert abs(v.std() - math.sqrt(2 / (fan_in + fan_out))) < 0.002
+    dense = cnn.glorot_variable([3136, 1024]).numpy()
+    assert abs(dense.std() - math.sqrt(2 / (3136 + 1024))) < 0.001
+
+
+def test_bias_variable_is_constant():
+    b = cnn.bias_variable([64])
+    assert isinstance(b, tf.Variable) and b.shape == (64,)
+    assert np.all(b.numpy() == np.float32(0.1))
+
+
+@pytest.mark.parametrize("bad", [[], [0, 3], [2.5], "5,5", None, [True]])
+def test_shapes_are_validated(bad):
+    with pytest.raises(ValueError, match="shape"):
+        cnn.weight_variable(bad)
+
+
+@pytest.mark.parametrize("size, k", [(28, 5), (14, 5), (9, 3), (8, 4), (1, 5)])
+def test_conv2d_same_padding_keeps_the_size(size, k):
+    x = tf.random.normal([2, size, size + 1, 3])
+    W = tf.random.normal([k, k, 3, 6])
+    out = cnn.conv2d(x, W)
+    assert out.shape == (2, size, size + 1, 6)
+    # SAME with stride 1 pads k - 1 zeros in all, floor((k-1)/2) before: the centre pixel matches a manual sum
+    pad_before = (k - 1) // 2
+    padded = np.pad(x.numpy(), [(0, 0), (pad_before, k - 1 - pad_before), (pad_before, k - 1 - pad_before), (0, 0)])
+    i, j = size // 2, size // 2
+    manual = np.einsum("hwc,hwcf->f", padded[0, i:i + k, j:j + k, :], W.numpy())
+    np.testing.assert_allclose(out.numpy()[0, i, j], manual, rtol=1e-4, atol=1e-4)
+
+
+def test_conv2d_is_a_cross_correlation_on_a_small_example():
+    # a 3x3 image and a 2x2 filter picking the pixel to the lower right: SAME pads one zero row/column after
+    x = tf.reshape(tf.range(9, dtype=tf.float32), [1, 3, 3, 1])
+    W = tf.reshape(tf.constant([0.0, 0.0, 0.0, 1.0]), [2, 2, 1, 1])
+    out = cnn.conv2d(x, W).numpy()[0, :, :, 0]
+    np.testing.assert_array_equal(out, [[4, 5, 0], [7, 8, 0], [0, 0, 0]])
+
+
+@pytest.mark.parametrize("size", [28, 14, 7, 5, 1])
+def test_max_pool_halves_rounding_up(size):
+    x = tf.random.normal([3, size, size, 4])
+    out = cnn.max_pool_2x2(x)
+    assert out.shape == (3, math.ceil(size / 2), math.ceil(size / 2), 4)
+    # every output is the maximum of its (possibly clipped) 2x2 window
+    xn, on = x.numpy(), out.numpy()
+    for i in range(on.shape[1]):
+        for j in range(on.shape[2]):
+            np.testing.assert_array_equal(on[:, i, j, :], xn[:, 2 * i:2 * i + 2, 2 * j:2 * j + 2, :].max(axis=(1, 2)))
+
+
+def test_model_output_and_intermediate_shapes():
+    model = cnn.DeepCNN()
+    x = tf.random.uniform([5, 28, 28, 1])
+    t = model.layers(x)
+    expected = {"conv1_pre": (5, 28, 28, 32), "conv1": (5, 28, 28, 32), "pool1": (5, 14, 14, 32),
+                "conv2_pre": (5, 14, 14, 64), "conv2": (5, 14, 14, 64), "pool2": (5, 7, 7, 64),
+                "fc1_pre": (5, 1024), "fc1": (5, 1024), "logits": (5, 10)}
+    assert {k: tuple(v.shape) for k, v in t.items()} == expected
+    assert model(x).shape == (5, 10)
+
+
+def test_parameter_counts():
+    model = cnn.DeepCNN()
+    counts = {layer: n for layer, _, _, n in model.parameter_counts()}
+    assert counts == {"conv1": 5 * 5 * 1 * 32 + 32, "conv2": 5 * 5 * 32 * 64 + 64,
+                      "fc1": 7 * 7 * 64 * 1024 + 1024, "fc2": 1024 * 10 + 10}
+    assert sum(counts.values()) == sum(int(np.prod(v.shape)) for v in model.trainable_variables)
+
+
+def test_dropout_only_while_training():
+    model = cnn.DeepCNN(dropout_rate=0.5)
+    x = tf.random.uniform([4, 28, 28, 1])
+    np.testing.assert_array_equal(model(x).numpy(), model(x, training=False).numpy())
+    a, b = model(x, training=True).numpy(), model(x, training=True).numpy()
+    assert not np.allclose(a, b)  # a fresh mask each call
+    fc1 = model.layers(x)["fc1"].numpy()
+    assert not np.allclose(model(x).numpy(), a)
+    assert fc1.shape == (4, 1024)
+
+
+def test_dropout_masks_are_reproducible():
+    x = tf.random.uniform([4, 28, 28, 1])
+    tf.keras.utils.set_random_seed(1)
+    a = cnn.DeepCNN(seed=3)(x, training=True).numpy()
+    tf.keras.utils.set_random_seed(1)
+    b = cnn.DeepCNN(seed=3)(x, training=True).numpy()
+    np.testing.assert_array_equal(a, b)
+
+
+def test_bad_model_arguments():
+    with pytest.raises(ValueError, match="activation"):
+        cnn.DeepCNN(activation="sigmoid")
+    with pytest.raises(ValueError, match="init"):
+        cnn.DeepCNN(init="he")
+    with pytest.raises(ValueError, match="dropout_rate"):
+        cnn.DeepCNN(dropout_rate=1.0)
+
+
+def test_train_cnn_lowers_the_loss_on_a_small_problem():
+    rng = np.random.default_rng(0)
+    # two classes that differ in which half of the image is bright
+    y = rng.integers(0, 2, size=64)
+    x = rng.uniform(0, 0.2, size=(64, 28, 28, 1)).astype(np.float32)
+    x[y == 0, :14] += 0.8
+    x[y == 1, 14:] += 0.8
+    model = cnn.DeepCNN()
+    hist = cnn.train_cnn(model, tf.keras.optimizers.Adam(1e-3), x, y, steps=20, batch_size=16, log_every=5)
+    assert hist["step"] == [5, 10, 15, 20]
+    assert hist["loss"][-1] < hist["loss"][0]
+    assert cnn.accuracy(model, x, y) > 0.9
+    assert hist["seconds"] > 0 and hist["cpu_seconds"] > 0
+
+
+def test_train_cnn_stops_on_nan():
+    x = np.full((8, 28, 28, 1), np.nan, np.float32)
+    with pytest.raises(FloatingPointError, match="smaller learning rate"):
+        cnn.train_cnn(cnn.DeepCNN(), tf.keras.optimizers.SGD(0.1), x, np.zeros(8, int), steps=2, batch_size=4)
+
+
+def test_prepare_images():
+    x = cnn.prepare_images(np.full((3, 28, 28), 255, np.uint8))
+    assert x.shape == (3, 28, 28, 1) and x.dtype == np.float32 and x.max() == 1.0
+    with pytest.raises(ValueError, match=r"\(N, 28, 28\)"):
+        cnn.prepare_images(np.zeros((3, 784)))
+
+
+def test_variable_summaries_write_five_summaries(tmp_path):
+    writer = tf.summary.create_file_writer(str(tmp_path))
+    with writer.as_default():
+        cnn.variable_summaries(tf.constant([1.0, 2.0, 3.0, 4.0]), "w", step=0)
+    writer.flush()
+    from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+    acc = EventAccumulator(str(tmp_path), size_guidance={"tensors": 0})
+    acc.Reload()
+    tags = set(acc.Tags()["tensors"])
+    assert tags == {"w/mean", "w/stddev", "w/max", "w/min", "w/histogram"}
+    value = {t: tf.make_ndarray(acc.Tensors(t)[0].tensor_proto) for t in tags}
+    assert value["w/mean"] == pytest.approx(2.5) and value["w/stddev"] == pytest.approx(np.std([1, 2, 3, 4]))
+    assert value["w/min"] == 1.0 and value["w/max"] == 4.0
+    assert value["w/histogram"][:, 2].sum() == pytest.approx(4)  # (left edge, right edge, count) per bucket
