@@ -336,9 +336,10 @@ def browser(server):
             "browser. Install Debian's packages: apt-get install chromium chromium-driver "
             "(.ci/run does this)"
         )
-    sync_api = pytest.importorskip(
-        "playwright.sync_api", reason="the Python package 'playwright' is not installed (requirements.txt)"
-    )
+    try:
+        from playwright import sync_api
+    except ImportError:  # an incomplete environment, not a reason to skip
+        pytest.fail("the Python package 'playwright' is not installed: run `make venv` (requirements.txt)")
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix="chromium-profile-") as profile, sync_api.sync_playwright() as pw:
         context = pw.chromium.launch_persistent_context(
