@@ -151,3 +151,22 @@ def test_working_through_the_exercise_notebook(path, tmp_path):
             assert "\u2713" in printed, (f"{name}: no check cell of {ex.name} (cells {ex.group}) printed a "
                                          f"'\u2713 ... passed' line; the output was {printed!r}")
             index = ex.group[-1] + 1
+
+
+def test_chapters_use_earlier_chapters_only_through_nnlib():
+    """A student who skipped the exercises of chapter 3 can still run chapter 4.
+
+    Each chapter runs in its own fresh kernel (here and in nbval), so the only ways to depend on an
+    earlier chapter's code are running or importing another notebook, editing ``sys.path`` or reading
+    a file an earlier chapter wrote; the earlier work must come from ``nnlib`` instead.
+    """
+    import re
+
+    forbidden = re.compile(r"^\s*%run\b|import_ipynb|\bsys\.path\b|nbimporter|\bexec\(open\(|"
+                           r"(?:from|import)\s+book\b|\.ipynb\b", re.MULTILINE)
+    found = []
+    for path in CHAPTERS:
+        for index, cell in enumerate(nbformat.read(path, as_version=4).cells):
+            if cell.cell_type == "code" and index > 0:  # the setup cell may install things
+                found += [f"{path.name}, cell {index}: {m.group(0).strip()!r}" for m in forbidden.finditer(cell.source)]
+    assert not found, "chapters must import earlier work from nnlib, not from notebooks: " + "; ".join(found)
