@@ -297,6 +297,49 @@ def test_outputs_have_no_warnings_or_log_noise(site):
     assert not failures, "warnings or log noise in cell outputs:\n" + "\n".join(failures)
 
 
+class ProseParser(HTMLParser):
+    """Collects mentions of "Chapter N" in a page's prose that are not links."""
+
+    SKIP = {"a", "h1", "h2", "h3", "h4", "h5", "h6", "code", "pre", "title", "nav", "script", "style", "summary"}
+    VOID = {"br", "img", "meta", "link", "input", "hr", "wbr", "source", "col", "area", "base"}
+    MENTION = re.compile(r"\bChapters? \d+")
+
+    def __init__(self):
+        super().__init__(convert_charrefs=True)
+        self.stack: list[tuple[str, str]] = []
+        self.mentions: list[str] = []
+
+    def handle_starttag(self, tag, attrs):
+        if tag not in self.VOID:
+            self.stack.append((tag, dict(attrs).get("class") or ""))
+
+    def handle_endtag(self, tag):
+        while self.stack:
+            if self.stack.pop()[0] == tag:
+                break
+
+    def handle_data(self, data):
+        if not any(tag == "article" for tag, _ in self.stack):
+            return
+        if any(tag in self.SKIP or "cell_output" in cls or "math" in cls.split() for tag, cls in self.stack):
+            return
+        for match in self.MENTION.finditer(data):
+            self.mentions.append(" ".join(data[max(0, match.start() - 40) : match.end() + 30].split()))
+
+
+def test_chapter_references_are_links(site):
+    """"as derived in Chapter 2" is a link to Chapter 2 ({doc}`...` or {ref}`...`)."""
+    failures = []
+    for page in html_files(site):
+        parser = ProseParser()
+        parser.feed(page.read_text(encoding="utf-8"))
+        failures += [f"{page.relative_to(site)}: ...{text}..." for text in parser.mentions]
+    assert not failures, (
+        "mentions of another chapter that are not links (write {doc}`Chapter 3 <03_gradient_checking>`):\n"
+        + "\n".join(failures)
+    )
+
+
 def test_exercises_have_solution_toggles(site):
     toggles = {p: parse(site / p).solution_toggles for p in PAGES if (site / p).is_file()}
     assert sum(toggles.values()) > 0, (
