@@ -150,3 +150,43 @@ def test_solution_is_collapsed_behind_show_solution(built):
     assert "Show solution" in page.summaries
     assert STATEMENT in visible and "Exercise 1.1" in visible
     assert re.search(r"\u2713 sigmoid: all 6 checks passed", visible)
+
+
+def test_every_chapter_page_links_colab_and_hides_its_solutions(tmp_path):
+    """The real book: each chapter page of _toc.yml has the two Colab links and every solution folded."""
+    ms = _load("make_student")
+    toc = yaml.safe_load((ROOT / "_toc.yml").read_text())
+    files = [ch["file"] for part in toc.get("parts", [{"chapters": toc.get("chapters", [])}])
+             for ch in part.get("chapters", [])]
+    chapters = [f for f in files if re.fullmatch(r"book/\d\d_\w+", f) and (ROOT / f"{f}.ipynb").exists()]
+    if not chapters:
+        pytest.skip("no chapter notebook in _toc.yml yet")
+    jb = Path(sys.executable).parent / "jupyter-book"
+    run = subprocess.run([str(jb), "build", str(ROOT), "--path-output", str(tmp_path), "--keep-going"],
+                         capture_output=True, text=True, timeout=900)
+    assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-3000:]
+    real = yaml.safe_load((ROOT / "_config.yml").read_text())
+    base = (f"{real['launch_buttons']['colab_url'].rstrip('/')}/github/"
+            f"{real['repository']['url'].rstrip('/').removeprefix('https://github.com/')}/blob/"
+            f"{real['repository'].get('branch', 'main')}/")
+    problems = []
+    for doc in chapters:
+        name = Path(doc).name
+        page = _Page()
+        page.feed((tmp_path / "_build" / "html" / f"{doc}.html").read_text(encoding="utf-8"))
+        links = page.notes[0][1] if len(page.notes) == 1 else None
+        if links != [f"{base}{doc}.ipynb", f"{base}exercises/{name}.ipynb"]:
+            problems.append(f"{doc}: Colab note links {links}")
+        book = ROOT / f"{doc}.ipynb"
+        _, exercises = ms.build_student(nbformat.read(book, as_version=4), book)
+        if page.summaries.count("Show solution") < len(exercises):
+            problems.append(f"{doc}: {len(exercises)} exercises but {page.summaries.count('Show solution')} "
+                            "'Show solution' toggles")
+        visible = re.sub(r"\s+", "", "".join(page.visible))
+        hidden = re.sub(r"\s+", "", "".join(page.hidden))
+        for ex in exercises:
+            block = re.search(r"### BEGIN SOLUTION\n(.*?)\n\s*### END SOLUTION", ex.solution_source, re.S).group(1)
+            code = re.sub(r"\s+", "", block)
+            if code in visible or code not in hidden:
+                problems.append(f"{doc}: the solution of {ex.name} is not folded away behind 'Show solution'")
+    assert not problems, "\n".join(problems)
