@@ -87,12 +87,15 @@ def drop_thebe(app: Sphinx, pagename, templatename, context, doctree) -> None:
 def static_changed(app: Sphinx, env, added, changed, removed) -> list[str]:
     """All pages, when a file of the project's own static folders differs from its copy."""
     outdir = Path(app.outdir) / "_static"
+    confdir = Path(app.confdir).resolve()
     for entry in app.config.html_static_path:
-        folder = Path(app.confdir) / entry
-        if not folder.is_dir():
+        folder = (confdir / entry).resolve()
+        # only the project's own folders: extensions add theirs, with templates (*_t)
+        # that Sphinx renders under another name
+        if not folder.is_dir() or not folder.is_relative_to(confdir):
             continue
         for source in folder.rglob("*"):
-            if not source.is_file():
+            if not source.is_file() or source.name.endswith("_t"):
                 continue
             copy = outdir / source.relative_to(folder)
             if not copy.is_file() or copy.read_bytes() != source.read_bytes():
