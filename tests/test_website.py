@@ -47,8 +47,8 @@ SCREENSHOTS = BUILD / "screenshots"
 
 CHROMIUM = os.environ.get("CHROMIUM") or shutil.which("chromium") or "/usr/bin/chromium"
 # The machines have no network: without the background-networking flags Chromium keeps
-# trying to reach Google's hosts.  Playwright adds an empty --user-data-dir of its own
-# when we pass one to launch_persistent_context.
+# trying to reach Google's hosts.  The profile (--user-data-dir) is a new empty temporary
+# folder, given to Playwright's launch_persistent_context.
 CHROMIUM_FLAGS = [
     "--headless",
     "--no-sandbox",
@@ -581,3 +581,16 @@ def test_page_in_browser(browser, server, site, path):
     finally:
         page.close()
     assert not failures, f"{path}:\n  " + "\n  ".join(failures)
+
+
+def test_search_finds_the_chapters(browser, server):
+    """The search box works offline: searching a word of the course lists chapters."""
+    page = browser.new_page()
+    try:
+        page.goto(server + "search.html?q=gradient", wait_until="load", timeout=30_000)
+        results = page.locator("#search-results li")
+        results.first.wait_for(state="visible", timeout=20_000)
+        titles = [text.strip() for text in results.all_inner_texts()]
+        assert any("Chapter" in title for title in titles), f"search for 'gradient' found {titles[:5]}"
+    finally:
+        page.close()
