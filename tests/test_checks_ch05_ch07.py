@@ -67,6 +67,15 @@ def ff_naive_softmax(X, params, act):
     return z1, a1, z2, e / e.sum(axis=1, keepdims=True)
 
 
+def ff_softmax_no_keepdims(X, params, act):
+    W1, b1, W2, b2 = params
+    z1 = X @ W1 + b1
+    a1 = act(z1)
+    z2 = a1 @ W2 + b2
+    e = np.exp(z2 - z2.max(axis=1, keepdims=True))
+    return z1, a1, z2, e / e.sum(axis=1)
+
+
 def ff_act_on_output(X, params, act):
     W1, b1, W2, b2 = params
     z1 = X @ W1 + b1
@@ -112,6 +121,9 @@ def _loss_variant(kind):
             return -np.mean(np.log(probs[:, y])) + reg
         if kind == "all_entries":
             return -np.mean(np.log(probs)) + reg
+        if kind == "mean_one_hot":
+            Y = np.eye(probs.shape[1])[y]
+            return -np.mean(Y * np.log(probs)) + reg
         raise AssertionError(kind)
     loss.__name__ = f"loss_{kind}"
     return loss
@@ -181,6 +193,7 @@ CH05_WRONG = [
     (ch05_moons.feedforward, ff_softmax_axis0, r"wrong axis"),
     (ch05_moons.feedforward, ff_naive_softmax, r"overflow|maximum"),
     (ch05_moons.feedforward, ff_act_on_output, r"activation was applied to the output"),
+    (ch05_moons.feedforward, ff_softmax_no_keepdims, r"keepdims=True"),
     (ch05_moons.feedforward, ff_no_activation, r"activation is missing"),
     (ch05_moons.calculate_loss, _loss_variant("no_mean"), r"divide the cross-entropy by N once"),
     (ch05_moons.calculate_loss, _loss_variant("twice"), r"divided by N twice"),
@@ -190,6 +203,7 @@ CH05_WRONG = [
     (ch05_moons.calculate_loss, _loss_variant("reg_bias"), r"biases are not penalised"),
     (ch05_moons.calculate_loss, _loss_variant("all_columns"), r"np\.arange\(N\), y"),
     (ch05_moons.calculate_loss, _loss_variant("all_entries"), r"TRUE class"),
+    (ch05_moons.calculate_loss, _loss_variant("mean_one_hot"), r"all N x K entries"),
     (ch05_moons.backprop, _bp_variant("no_mean"), r"N times too large"),
     (ch05_moons.backprop, _bp_variant("deriv_at_z"), r"evaluated at z1"),
     (ch05_moons.backprop, _bp_variant("act_not_deriv"), r"activation a1 itself instead of its derivative"),

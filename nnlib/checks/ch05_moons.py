@@ -89,7 +89,9 @@ def feedforward(fn):
         act, _ = _ACTS[act_name]
         W1, b1, W2, b2 = params
         N, H, K = X.shape[0], W1.shape[1], W2.shape[1]
-        result = call(ex, case, fn, X.copy(), _copy(params), act, hints=SOFTMAX_HINTS)
+        keepdims = ((f"({N},{K}) ({N},)", "the row sums of the softmax lost their second axis: an (N,) vector "
+                     "does not broadcast against (N, K); sum with keepdims=True (or use nnlib.softmax)."),)
+        result = call(ex, case, fn, X.copy(), _copy(params), act, hints=keepdims + SOFTMAX_HINTS)
         z1, a1, z2, probs = unpack(ex, case, result, ("z1", "a1", "z2", "probs"))
         ez1, ea1, ez2, eprobs = _ref_feedforward(X, params, act)
 
@@ -121,12 +123,16 @@ def feedforward(fn):
         with np.errstate(all="ignore"):
             e = np.exp(ez2 - ez2.max(axis=0, keepdims=True))
             col_softmax = e / e.sum(axis=0, keepdims=True)
+            e = np.exp(ez2 - ez2.max(axis=1, keepdims=True))
+            no_keepdims = e / e.sum(axis=1) if N == K else None
         compare(ex, case, "probs", probs, eprobs, variants=[
             ("the softmax was taken over the wrong axis: each ROW (one example) must sum to 1, "
              "use axis=1 (or axis=-1) with keepdims=True.", col_softmax),
             ("the activation was applied to the output scores as well; probs = softmax(z2) directly.",
              softmax(act(ez2))),
             ("probs are the scores z2 without the softmax.", ez2),
+            ("the row sums of the softmax lost their second axis (here N = K, so the division broadcast "
+             "silently along the wrong axis): sum with keepdims=True.", no_keepdims),
         ])
         if not np.allclose(probs.sum(axis=1), 1.0):
             fail(ex, case, message="the rows of probs do not sum to 1.", expected=np.ones(N), got=probs.sum(axis=1))
@@ -209,6 +215,8 @@ def calculate_loss(fn):
             ("probs[:, y] selects N columns for every row (an N x N array); pick one entry per row with "
              "probs[np.arange(N), y].", cross + reg),
             ("the sign is wrong: the loss is MINUS the mean log-probability, a positive number.", -ce + reg),
+            ("you averaged over all N x K entries (e.g. np.mean of one_hot(y) * log(probs)); the data term is "
+             "the sum over the examples divided by N only.", ce_sum / (N * probs.shape[1]) + reg),
         ])
     passed(ex, len(cases))
 
