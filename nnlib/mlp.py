@@ -31,6 +31,7 @@ products already scaled. The unit tests check that both paths agree.
 from __future__ import annotations
 
 import math
+import time
 
 import numpy as np
 
@@ -470,7 +471,7 @@ class MLP:
     # ------------------------------------------------------------------ training
 
     def fit(self, X, y, epochs, learning_rate, batch_size=None, momentum=0.0, progress=False,
-            validation_data=None, shuffle=True):
+            validation_data=None, shuffle=True, blas_threads="auto"):
         """Train by mini-batch SGD with (heavy-ball) momentum on the batch-mean loss.
 
         For each mini-batch, with ``g`` the gradient of the batch-mean loss plus
@@ -500,6 +501,22 @@ class MLP:
         shuffle : bool
             Draw a new random order of the examples every epoch (from the
             network's seeded generator); otherwise take them in order.
+        blas_threads : "auto", int or None
+            Threads of the BLAS library (which does the matrix products) during
+            training. ``None`` leaves them as configured. An integer limits them
+            for the duration of the call. ``"auto"`` (default) matters only for
+            networks whose matrix products are large enough to be split over
+            threads (about a million multiply-adds or more per product, and at
+            least 10 mini-batches per epoch): at the start of every epoch it
+            times four steps, alternately with one thread and with the
+            configured number, and keeps the faster for the rest of the epoch.
+            On a machine that other programs keep busy, a multi-threaded product
+            can wait milliseconds for a thread that is not running, and one
+            thread is then much faster. The chosen counts are recorded in
+            ``self.blas_threads_``. Matrix products split differently round
+            differently, so with ``"auto"`` the last bits of a large network's
+            results can vary between runs; pass ``None`` or an integer for
+            bit-for-bit repeatable training.
 
         Returns
         -------
@@ -531,6 +548,10 @@ class MLP:
         for flag, name in ((progress, "progress"), (shuffle, "shuffle")):
             if not isinstance(flag, (bool, np.bool_)):
                 raise TypeError(f"{func} expects {name} to be True or False, got {describe(flag)}")
+        if isinstance(blas_threads, str) and blas_threads != "auto":
+            raise ValueError(f"{func} expects blas_threads to be 'auto', a positive integer or None, got {blas_threads!r}")
+        if blas_threads is not None and not isinstance(blas_threads, str):
+            check_int(blas_threads, func, "blas_threads", minimum=1)
         if validation_data is not None:
             if not isinstance(validation_data, (tuple, list)) or len(validation_data) != 2:
                 raise TypeError(f"{func} expects validation_data to be a tuple (X_val, y_val), got {describe(validation_data)}")
@@ -543,6 +564,8 @@ class MLP:
         saved = self.get_params_vector()
         trainer = _Trainer(self, batch, lr, mu)
         n_batches = -(-n // batch)
+        threads = _BlasThreads(blas_threads, self.layer_sizes, batch, n_batches)
+        self.blas_threads_ = []
         bar = None
         if progress:
             from tqdm.auto import tqdm
@@ -555,10 +578,15 @@ class MLP:
                     total = 0.0
                     for b, start in enumerate(range(0, n, batch)):
                         stop = min(start + batch, n)
+                        trial = threads.tuning and 1 <= b <= 4
+                        if trial:
+                            threads.begin_trial(b)
                         if order is None:
                             loss = trainer.step(X[start:stop], y[start:stop])
                         else:
                             loss = trainer.step_gather(X, y, order[start:stop])
+                        if trial:
+                            threads.end_trial(b)
                         if not math.isfinite(loss):
                             raise FloatingPointError(
                                 f"MLP.fit: the loss became {loss} at epoch {epoch + 1}, mini-batch {b + 1}, so training "
@@ -570,6 +598,7 @@ class MLP:
                             bar.update((b + 1) - bar.n + epoch * n_batches)
                             bar.set_postfix(epoch=epoch + 1, loss=f"{total / stop:.4g}", refresh=False)
                     history["loss"].append(total / n)
+                    self.blas_threads_.append(threads.current)
                     if validation_data is not None:
                         history["val_loss"].append(self._loss(Xv, yv))
                         if bar is not None:
@@ -579,10 +608,72 @@ class MLP:
             self._set_params_vector(saved)
             raise
         finally:
+            threads.restore()
             if bar is not None:
                 bar.close()
         self.history_ = history
         return history
+
+
+class _BlasThreads:
+    """The BLAS thread count during :meth:`MLP.fit` (see its ``blas_threads`` argument).
+
+    With "auto", steps 1 to 4 of every epoch run alternately with one thread
+    and with the configured count; the count whose faster step was faster is
+    kept for the rest of the epoch. ``current`` is the count in use (None when
+    BLAS is left alone).
+    """
+
+    MIN_PRODUCT = 2 ** 20  # multiply-adds of the largest product below which BLAS stays single-threaded anyway
+
+    def __init__(self, setting, layer_sizes, batch, n_batches):
+        self.tuning = False
+        self.current = None
+        self._limiter = None
+        self._controllers = []
+        if setting is None:
+            return
+        largest = max(batch * i * o for i, o in zip(layer_sizes[:-1], layer_sizes[1:]))
+        if setting == "auto" and (largest < self.MIN_PRODUCT or n_batches < 10):
+            return
+        try:
+            from threadpoolctl import ThreadpoolController
+        except ImportError:  # threadpoolctl comes with scikit-learn; without it, leave BLAS alone
+            return
+        selection = ThreadpoolController().select(user_api="blas")
+        self._controllers = list(selection.lib_controllers)
+        if not self._controllers:
+            return
+        self._limiter = selection.limit(limits=None)  # remembers the configured counts, restored at the end
+        self.configured = max(c.num_threads for c in self._controllers)
+        if setting == "auto":
+            self.tuning = self.configured > 1
+            self.current = self.configured
+        else:
+            self._set(int(setting))
+        self._times = {}
+
+    def _set(self, n):
+        for controller in self._controllers:
+            controller.set_num_threads(n)
+        self.current = n
+
+    def begin_trial(self, b):
+        if b == 1:
+            self._times = {1: math.inf, self.configured: math.inf}
+        self._set(1 if b % 2 else self.configured)
+        self._start = time.perf_counter()
+
+    def end_trial(self, b):
+        elapsed = time.perf_counter() - self._start
+        self._times[self.current] = min(self._times[self.current], elapsed)
+        if b == 4:
+            self._set(min(self._times, key=self._times.get))
+
+    def restore(self):
+        if self._limiter is not None:
+            self._limiter.restore_original_limits()
+            self._limiter = None
 
 
 class _Trainer:

@@ -400,3 +400,41 @@ def test_uint8_inputs_and_float32_stay_float32():
     net.fit(X / np.float32(255), y, epochs=2, learning_rate=0.1, batch_size=4)
     assert all(p.dtype == np.float32 for p in net.parameters())
     assert net.predict_proba(X).dtype == np.float32
+
+
+# ---------------------------------------------------------------------------- BLAS threads
+
+def blas_thread_counts():
+    from threadpoolctl import threadpool_info
+    return [info["num_threads"] for info in threadpool_info() if info["user_api"] == "blas"]
+
+
+def test_blas_threads_are_limited_during_fit_and_restored():
+    before = blas_thread_counts()
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(64, 300)).astype(np.float32)
+    y = rng.integers(0, 4, size=64)
+    net = MLP([300, 512, 4], dtype=np.float32)
+    net.fit(X, y, epochs=2, learning_rate=0.01, batch_size=8, blas_threads=1)
+    assert net.blas_threads_ == [1, 1]
+    assert blas_thread_counts() == before
+    # "auto" tunes only products of at least 2**20 multiply-adds: 8 * 300 * 512 is too small
+    net.fit(X, y, epochs=1, learning_rate=0.01, batch_size=8)
+    assert net.blas_threads_ == [None]
+    big = MLP([300, 512, 4], dtype=np.float32)
+    Xb = np.repeat(X, 10, axis=0)
+    big.fit(Xb, np.repeat(y, 10), epochs=2, learning_rate=0.01, batch_size=64)  # 64 * 300 * 512 > 2**20, 10 batches
+    assert all(n in (1, max(before)) for n in big.blas_threads_) and len(big.blas_threads_) == 2
+    assert blas_thread_counts() == before
+    net.fit(X, y, epochs=1, learning_rate=0.01, blas_threads=None)
+    assert net.blas_threads_ == [None]
+
+
+@pytest.mark.parametrize("value, exc, match", [
+    ("fast", ValueError, "blas_threads to be 'auto', a positive integer or None"),
+    (0, ValueError, "blas_threads >= 1"),
+    (1.5, TypeError, "blas_threads to be an integer"),
+])
+def test_bad_blas_threads(value, exc, match):
+    with pytest.raises(exc, match=match):
+        MLP([3, 4, 3]).fit(X_OK, Y_OK, epochs=1, learning_rate=0.1, blas_threads=value)
