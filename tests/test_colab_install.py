@@ -12,15 +12,16 @@ written by ``tools/sync_setup_cells.py``) clones the repository, ``pip install``
   the wheel contains every subpackage and that ``pyproject.toml`` declares every dependency
   ``import nnlib`` needs;
 * the chapter's real setup cell runs in that environment with ``google.colab`` faked, its
-  repository URL pointed at a local clone of this repository (the committed ``HEAD``) and its
-  target folder at a temporary one: it must clone, install nnlib, and make
-  ``nnlib.load_mnist()`` find the MNIST copy of the clone.
+  repository URL pointed at a local stand-in for the GitHub repository (the committed ``HEAD``
+  of this checkout, as the configured branch) and its target folder at a temporary one: it
+  must clone, install nnlib, and make ``nnlib.load_mnist()`` find the MNIST copy of the clone.
 
 Slow (a virtual environment and package installs: about 1-2 minutes, most of it pip), so
 marked ``slow``: ``make test`` runs it; deselect with ``pytest -m "not slow"`` while iterating.
 """
 from __future__ import annotations
 
+import importlib.util
 import json
 import os
 import shutil
@@ -124,19 +125,22 @@ def test_setup_cell_clones_installs_and_finds_mnist_when_in_colab(fresh_env):
     # Start from an environment without nnlib: the setup cell must install it.
     _timed("pip uninstall nnlib", [sys.executable, "-m", "pip", "--python", str(fresh_env["python"]), "uninstall",
                                    "--yes", "--quiet", "nnlib"])
-    branch = subprocess.run([git, "-C", str(ROOT), "rev-parse", "--abbrev-ref", "HEAD"], capture_output=True,
-                            text=True, check=True).stdout.strip()
-    setup = nbformat.read(_first_chapter(), as_version=4).cells[0].source
-    sys.path.insert(0, str(ROOT / "tools"))
-    try:
-        import sync_setup_cells as sync
-    finally:
-        sys.path.remove(str(ROOT / "tools"))
+    spec = importlib.util.spec_from_file_location("sync_setup_cells_for_colab_test", ROOT / "tools" / "sync_setup_cells.py")
+    sync = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(sync)
     repo = sync.read_repository(ROOT / "_config.yml")
+    # A stand-in for the GitHub repository: the committed HEAD of this checkout, as the configured branch
+    # (works on a detached HEAD too, as in CI).
+    origin = fresh_env["base"] / "origin"
+    _timed("git init", [git, "init", "--quiet", "--bare", str(origin)])
+    _timed("git fetch", [git, "-C", str(origin), "fetch", "--quiet", "--depth", "1", ROOT.as_uri(),
+                         f"HEAD:refs/heads/{repo['branch']}"])
+    setup = nbformat.read(_first_chapter(), as_version=4).cells[0].source
     content = fresh_env["base"] / "content"
     target = content / "nn-from-scratch"
     replaced = setup
-    for old, new in [(repo["url"], ROOT.as_uri()), (repo["branch"], branch), (sync.COLAB_DIR, str(target))]:
+    # Only where the repository lives and where Colab keeps files change; the branch stays the configured one.
+    for old, new in [(repo["url"], origin.as_uri()), (sync.COLAB_DIR, str(target))]:
         assert json.dumps(old) in replaced, f"the setup cell does not hold {old!r}"
         replaced = replaced.replace(json.dumps(old), json.dumps(new), 1)
     cells = [
