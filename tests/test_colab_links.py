@@ -190,3 +190,23 @@ def test_every_chapter_page_links_colab_and_hides_its_solutions(tmp_path):
             if code in visible or code not in hidden:
                 problems.append(f"{doc}: the solution of {ex.name} is not folded away behind 'Show solution'")
     assert not problems, "\n".join(problems)
+
+
+def test_colab_urls_follow_the_repository_settings(tmp_path):
+    spec = importlib.util.spec_from_file_location("colab_links_under_test", ROOT / "_ext" / "colab_links.py")
+    ext = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(ext)
+    (tmp_path / "exercises").mkdir()
+    (tmp_path / "exercises" / "02_b.ipynb").write_text("{}")
+    options = {"repository_url": "https://github.com/me/course.git", "repository_branch": "dev",
+               "launch_buttons": {"colab_url": "https://colab.example/"}}
+    urls = ext.colab_urls(options, tmp_path, "book/02_b")
+    assert urls["chapter"] == "https://colab.example/github/me/course/blob/dev/book/02_b.ipynb"
+    assert urls["exercises"] == "https://colab.example/github/me/course/blob/dev/exercises/02_b.ipynb"
+    assert ext.colab_urls(options, tmp_path, "book/01_a")["exercises"] is None  # no student edition: no link
+    assert ext.colab_urls(options, tmp_path, "intro") is None                   # not a chapter
+    assert ext.colab_urls({**options, "path_to_docs": "site/"}, tmp_path, "book/02_b")["chapter"] == \
+        "https://colab.example/github/me/course/blob/dev/site/book/02_b.ipynb"
+    assert ext.colab_urls({"repository_url": "https://gitlab.com/me/course"}, tmp_path, "book/02_b") is None
+    defaults = ext.colab_urls({"repository_url": "https://github.com/me/course"}, tmp_path, "book/02_b")
+    assert defaults["chapter"] == "https://colab.research.google.com/github/me/course/blob/main/book/02_b.ipynb"

@@ -196,6 +196,7 @@ def _strip_solution_metadata(cell) -> None:
 def _clear_outputs(cell) -> None:
     cell.outputs = []
     cell.execution_count = None
+    cell.metadata.pop("execution", None)  # nbclient's timestamps of the run that made the outputs
 
 
 def _note_cell(book_path, exercises: list[Exercise]):
