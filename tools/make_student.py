@@ -292,6 +292,7 @@ def build_student(nb, path) -> tuple:
     if (student.nbformat, student.nbformat_minor) < (4, 5):
         del note["id"]  # cell ids exist from nbformat 4.5 on
     student.cells.insert(position, note)
+    nbformat.validate(student)
     for ex in exercises:
         shift = 1 if ex.book_index >= position else 0
         ex.student_index += shift
