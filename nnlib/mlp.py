@@ -508,7 +508,7 @@ class MLP:
             networks whose matrix products are large enough to be split over
             threads (about a million multiply-adds or more per product, and at
             least 10 mini-batches per epoch): at the start of every epoch it
-            times four steps, alternately with one thread and with the
+            times up to four steps, alternately with one thread and with the
             configured number, and keeps the faster for the rest of the epoch.
             On a machine that other programs keep busy, a multi-threaded product
             can wait milliseconds for a thread that is not running, and one
@@ -578,7 +578,7 @@ class MLP:
                     total = 0.0
                     for b, start in enumerate(range(0, n, batch)):
                         stop = min(start + batch, n)
-                        trial = threads.tuning and 1 <= b <= 4
+                        trial = threads.tuning and threads.trial_step(b)
                         if trial:
                             threads.begin_trial(b)
                         if order is None:
@@ -620,7 +620,8 @@ class _BlasThreads:
 
     With "auto", steps 1 to 4 of every epoch run alternately with one thread
     and with the configured count; the count whose faster step was faster is
-    kept for the rest of the epoch. ``current`` is the count in use (None when
+    kept for the rest of the epoch (already after steps 1 and 2 when one count
+    was more than twice as fast). ``current`` is the count in use (None when
     BLAS is left alone).
     """
 
@@ -652,6 +653,7 @@ class _BlasThreads:
         else:
             self._set(int(setting))
         self._times = {}
+        self._decided = False
 
     def _set(self, n):
         for controller in self._controllers:
@@ -667,8 +669,16 @@ class _BlasThreads:
     def end_trial(self, b):
         elapsed = time.perf_counter() - self._start
         self._times[self.current] = min(self._times[self.current], elapsed)
-        if b == 4:
+        fast, slow = sorted(self._times.values())
+        if b == 4 or (b == 2 and 2 * fast < slow):  # a clear winner after one pair: skip the second
             self._set(min(self._times, key=self._times.get))
+            self._decided = True
+
+    def trial_step(self, b):
+        """Whether mini-batch ``b`` of the epoch is a timed trial step."""
+        if b == 1:
+            self._decided = False
+        return 1 <= b <= 4 and not self._decided
 
     def restore(self):
         if self._limiter is not None:
