@@ -302,7 +302,7 @@ class ProseParser(HTMLParser):
 
     SKIP = {"a", "h1", "h2", "h3", "h4", "h5", "h6", "code", "pre", "title", "nav", "script", "style", "summary"}
     VOID = {"br", "img", "meta", "link", "input", "hr", "wbr", "source", "col", "area", "base"}
-    MENTION = re.compile(r"\bChapters? \d+")
+    MENTION = re.compile(r"\bChapters?\s+\d+")
 
     def __init__(self):
         super().__init__(convert_charrefs=True)
@@ -314,8 +314,11 @@ class ProseParser(HTMLParser):
             self.stack.append((tag, dict(attrs).get("class") or ""))
 
     def handle_endtag(self, tag):
-        while self.stack:
-            if self.stack.pop()[0] == tag:
+        # close the innermost open element of that name, and whatever was left open in it;
+        # a stray end tag (browsers ignore those) changes nothing
+        for i in range(len(self.stack) - 1, -1, -1):
+            if self.stack[i][0] == tag:
+                del self.stack[i:]
                 break
 
     def handle_data(self, data):
