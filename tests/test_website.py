@@ -302,7 +302,7 @@ class ProseParser(HTMLParser):
 
     SKIP = {"a", "h1", "h2", "h3", "h4", "h5", "h6", "code", "pre", "title", "nav", "script", "style", "summary"}
     VOID = {"br", "img", "meta", "link", "input", "hr", "wbr", "source", "col", "area", "base"}
-    MENTION = re.compile(r"\bChapters?\s+\d+")
+    MENTION = re.compile(r"\bchapters?\s+\d+", re.IGNORECASE)
 
     def __init__(self):
         super().__init__(convert_charrefs=True)
