@@ -506,17 +506,19 @@ class MLP:
             training. ``None`` leaves them as configured. An integer limits them
             for the duration of the call. ``"auto"`` (default) matters only for
             networks whose matrix products are large enough to be split over
-            threads (about a million multiply-adds or more per product, and at
-            least 10 mini-batches per epoch): at the start of every epoch it
-            times up to four steps, alternately with one thread and with the
-            configured number, and keeps the faster for the rest of the epoch.
-            On a machine that other programs keep busy, a multi-threaded product
-            can wait milliseconds for a thread that is not running, and one
-            thread is then much faster. The chosen counts are recorded in
-            ``self.blas_threads_``. Matrix products split differently round
-            differently, so with ``"auto"`` the last bits of a large network's
-            results can vary between runs; pass ``None`` or an integer for
-            bit-for-bit repeatable training.
+            threads (about a million multiply-adds or more per product) and at
+            least 10 mini-batches per epoch. It times every step and chooses
+            between one thread and the configured number: it tries both on the
+            first steps, goes back to one thread as soon as a multi-threaded step
+            takes more than twice as long as a single-threaded one, and now and
+            then (less often after each failed attempt) tries the other count
+            again. On a machine that other programs keep busy, a multi-threaded
+            product can wait milliseconds for a thread that is not running, and
+            one thread is then many times faster. ``self.blas_threads_`` records,
+            per epoch, how many steps ran with each count. Matrix products split
+            differently round differently, so with ``"auto"`` the last bits of a
+            large network's results can vary between runs; pass ``None`` or an
+            integer for bit-for-bit repeatable training.
 
         Returns
         -------
@@ -578,15 +580,14 @@ class MLP:
                     total = 0.0
                     for b, start in enumerate(range(0, n, batch)):
                         stop = min(start + batch, n)
-                        trial = threads.tuning and threads.trial_step(b)
-                        if trial:
-                            threads.begin_trial(b)
+                        if threads.tuning:
+                            threads.before_step()
                         if order is None:
                             loss = trainer.step(X[start:stop], y[start:stop])
                         else:
                             loss = trainer.step_gather(X, y, order[start:stop])
-                        if trial:
-                            threads.end_trial(b)
+                        if threads.tuning:
+                            threads.after_step()
                         if not math.isfinite(loss):
                             raise FloatingPointError(
                                 f"MLP.fit: the loss became {loss} at epoch {epoch + 1}, mini-batch {b + 1}, so training "
@@ -598,7 +599,7 @@ class MLP:
                             bar.update((b + 1) - bar.n + epoch * n_batches)
                             bar.set_postfix(epoch=epoch + 1, loss=f"{total / stop:.4g}", refresh=False)
                     history["loss"].append(total / n)
-                    self.blas_threads_.append(threads.current)
+                    self.blas_threads_.append(threads.epoch_counts(n_batches))
                     if validation_data is not None:
                         history["val_loss"].append(self._loss(Xv, yv))
                         if bar is not None:
@@ -618,20 +619,32 @@ class MLP:
 class _BlasThreads:
     """The BLAS thread count during :meth:`MLP.fit` (see its ``blas_threads`` argument).
 
-    With "auto", steps 1 to 4 of every epoch run alternately with one thread
-    and with the configured count; the count whose faster step was faster is
-    kept for the rest of the epoch (already after steps 1 and 2 when one count
-    was more than twice as fast). ``current`` is the count in use (None when
-    BLAS is left alone).
+    With "auto", every step is timed. Steps 1 to 4 run alternately with one
+    thread and with the configured count ``C`` (step 0 warms the buffers up;
+    steps 3 and 4 are skipped when one count was twice as fast as the other);
+    the faster count becomes the mode. Afterwards:
+
+    * a step with ``C`` threads that takes more than twice the typical
+      single-threaded step means the threads are stalling: back to one thread;
+    * every ``interval`` steps the other count is tried once; if it beats the
+      typical step of the mode by 15 %, it becomes the mode, otherwise the
+      interval doubles, and grows further if needed so that probes cost at most
+      about 5 % of the time (a multi-threaded step on a busy machine can take
+      50 times as long as a single-threaded one), up to ``PROBE_MAX`` steps.
+
+    "Typical" is the median of the last five steps timed with that count.
     """
 
     MIN_PRODUCT = 2 ** 20  # multiply-adds of the largest product below which BLAS stays single-threaded anyway
+    PROBE_FIRST = 32
+    PROBE_MAX = 4096
 
     def __init__(self, setting, layer_sizes, batch, n_batches):
         self.tuning = False
         self.current = None
         self._limiter = None
         self._controllers = []
+        self._counts = {}
         if setting is None:
             return
         largest = max(batch * i * o for i, o in zip(layer_sizes[:-1], layer_sizes[1:]))
@@ -646,39 +659,82 @@ class _BlasThreads:
         if not self._controllers:
             return
         self._limiter = selection.limit(limits=None)  # remembers the configured counts, restored at the end
-        self.configured = max(c.num_threads for c in self._controllers)
+        self.multi = max(c.num_threads for c in self._controllers)
         if setting == "auto":
-            self.tuning = self.configured > 1
-            self.current = self.configured
+            self.tuning = self.multi > 1
+            self.current = self.multi
+            self.mode = self.multi
+            self._recent = {1: [], self.multi: []}
+            self._step = 0
+            self._interval = self.PROBE_FIRST
+            self._next_probe = None
         else:
             self._set(int(setting))
-        self._times = {}
-        self._decided = False
 
     def _set(self, n):
-        for controller in self._controllers:
-            controller.set_num_threads(n)
-        self.current = n
+        if n != self.current:
+            for controller in self._controllers:
+                controller.set_num_threads(n)
+            self.current = n
 
-    def begin_trial(self, b):
-        if b == 1:
-            self._times = {1: math.inf, self.configured: math.inf}
-        self._set(1 if b % 2 else self.configured)
+    def _typical(self, n):
+        recent = self._recent[n]
+        return sorted(recent)[len(recent) // 2] if recent else math.inf
+
+    def before_step(self):
+        k = self._step
+        if k == 0:
+            self._set(1)  # the warm-up step, untimed: one thread is never very slow
+        elif 1 <= k <= 4 and self._next_probe is None:
+            self._set(1 if k % 2 else self.multi)
+        elif k == self._next_probe:
+            self._set(1 if self.mode == self.multi else self.multi)
+        else:
+            self._set(self.mode)
         self._start = time.perf_counter()
 
-    def end_trial(self, b):
+    def after_step(self):
         elapsed = time.perf_counter() - self._start
-        self._times[self.current] = min(self._times[self.current], elapsed)
-        fast, slow = sorted(self._times.values())
-        if b == 4 or (b == 2 and 2 * fast < slow):  # a clear winner after one pair: skip the second
-            self._set(min(self._times, key=self._times.get))
-            self._decided = True
+        k, n = self._step, self.current
+        self._step += 1
+        self._counts[n] = self._counts.get(n, 0) + 1
+        if k == 0:
+            return  # warm-up step: first touches of the buffers
+        recent = self._recent[n]
+        recent.append(elapsed)
+        if len(recent) > 5:
+            del recent[0]
+        if self._next_probe is None:  # the first trials: steps 1 to 4, or 1 and 2 if one count is 2x faster
+            one, multi = self._typical(1), self._typical(self.multi)
+            if k == 4 or (k == 2 and max(one, multi) > 2 * min(one, multi)):
+                self.mode = 1 if one <= multi else self.multi
+                self._plan_probe(k, max(one, multi))
+            return
+        if k == self._next_probe:
+            if elapsed < 0.85 * self._typical(self.mode):
+                self.mode, self._interval = n, self.PROBE_FIRST
+                self._next_probe = k + self._interval
+            else:
+                self._interval *= 2
+                self._plan_probe(k, elapsed)
+        elif n == self.multi and elapsed > 2 * self._typical(1):
+            self.mode = 1  # the threads stall: stay on one thread until a probe says otherwise
+            self._plan_probe(k, elapsed)
 
-    def trial_step(self, b):
-        """Whether mini-batch ``b`` of the epoch is a timed trial step."""
-        if b == 1:
-            self._decided = False
-        return 1 <= b <= 4 and not self._decided
+    def _plan_probe(self, k, probe_cost):
+        """Next probe of the other count: late enough that probes cost at most ~5 % of the time."""
+        cost_ratio = probe_cost / self._typical(self.mode)
+        self._interval = int(min(max(self._interval, 20 * cost_ratio), self.PROBE_MAX))
+        self._next_probe = k + self._interval
+
+    def epoch_counts(self, n_batches):
+        """``{threads: steps}`` of the epoch that just ended (None when BLAS was left alone)."""
+        if self.current is None:
+            return None
+        if not self.tuning:
+            return {self.current: n_batches}
+        counts, self._counts = self._counts, {}
+        return dict(sorted(counts.items()))
 
     def restore(self):
         if self._limiter is not None:
