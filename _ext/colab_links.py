@@ -5,7 +5,8 @@ with two links:
 
 * the chapter itself:         ``<colab>/github/<owner>/<repo>/blob/<branch>/book/NN_name.ipynb``
 * its exercise notebook:      ``<colab>/github/<owner>/<repo>/blob/<branch>/exercises/NN_name.ipynb``
-  (the student edition made by ``tools/make_student.py``; linked only when that file exists).
+  (the student edition made by ``tools/make_student.py``; linked when that file exists and the
+  chapter has exercises; a chapter without any says so instead).
 
 Every part comes from ``_config.yml``: ``repository.url``, ``repository.branch`` and
 ``repository.path_to_book`` (which Jupyter Book passes to Sphinx as the theme options
@@ -30,6 +31,8 @@ logger = logging.getLogger(__name__)
 CHAPTER_DOC = re.compile(r"^(?:.*/)?book/(\d\d_[^/]+)$")
 DEFAULT_COLAB = "https://colab.research.google.com"
 CSS_CLASS = "colab-links"
+#: A chapter with this line has exercises (see tools/make_student.py).
+SOLUTION_MARKER = "### BEGIN SOLUTION"
 
 
 def colab_urls(theme_options: dict, srcdir, docname: str) -> dict | None:
@@ -54,9 +57,12 @@ def colab_urls(theme_options: dict, srcdir, docname: str) -> dict | None:
     base = f"{colab}/github/{owner}/{repo}/blob/{branch}/{prefix}"
     name = match.group(1) + ".ipynb"
     exercises = Path(srcdir) / "exercises" / name
+    source = Path(srcdir) / f"{docname}.ipynb"
+    has_exercises = source.is_file() and SOLUTION_MARKER in source.read_text(encoding="utf-8")
     return {
         "chapter": f"{base}{docname}.ipynb",
-        "exercises": f"{base}exercises/{name}" if exercises.is_file() else None,
+        "exercises": f"{base}exercises/{name}" if exercises.is_file() and has_exercises else None,
+        "has_exercises": has_exercises,
         "chapter_path": f"{prefix}{docname}.ipynb",
         "exercises_path": f"{prefix}exercises/{name}",
     }
@@ -80,7 +86,8 @@ def note_node(urls: dict) -> nodes.admonition:
         para += nodes.literal("", urls["exercises_path"])
         para += nodes.Text(" of the repository.")
     else:
-        para += nodes.Text(". On your computer, the file is ")
+        para += nodes.Text(". This chapter has no exercises." if not urls.get("has_exercises") else ".")
+        para += nodes.Text(" On your computer, the file is ")
         para += nodes.literal("", urls["chapter_path"])
         para += nodes.Text(" of the repository.")
     return nodes.admonition("", nodes.title("", "Run this chapter"), para, classes=["tip", CSS_CLASS])

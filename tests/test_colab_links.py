@@ -174,11 +174,12 @@ def test_every_chapter_page_links_colab_and_hides_its_solutions(tmp_path):
         name = Path(doc).name
         page = _Page()
         page.feed((tmp_path / "_build" / "html" / f"{doc}.html").read_text(encoding="utf-8"))
-        links = page.notes[0][1] if len(page.notes) == 1 else None
-        if links != [f"{base}{doc}.ipynb", f"{base}exercises/{name}.ipynb"]:
-            problems.append(f"{doc}: Colab note links {links}")
         book = ROOT / f"{doc}.ipynb"
         _, exercises = ms.build_student(nbformat.read(book, as_version=4), book)
+        links = page.notes[0][1] if len(page.notes) == 1 else None
+        expected = [f"{base}{doc}.ipynb"] + ([f"{base}exercises/{name}.ipynb"] if exercises else [])
+        if links != expected or (not exercises and "has no exercises" not in page.notes[0][0]):
+            problems.append(f"{doc}: Colab note links {links}, expected {expected}")
         if page.summaries.count("Show solution") < len(exercises):
             problems.append(f"{doc}: {len(exercises)} exercises but {page.summaries.count('Show solution')} "
                             "'Show solution' toggles")
@@ -202,8 +203,14 @@ def test_colab_urls_follow_the_repository_settings(tmp_path):
                "launch_buttons": {"colab_url": "https://colab.example/"}}
     urls = ext.colab_urls(options, tmp_path, "book/02_b")
     assert urls["chapter"] == "https://colab.example/github/me/course/blob/dev/book/02_b.ipynb"
+    (tmp_path / "book").mkdir()
+    (tmp_path / "book" / "02_b.ipynb").write_text('{"source": ["    ### BEGIN SOLUTION"]}')
+    (tmp_path / "book" / "03_c.ipynb").write_text("{}")
+    (tmp_path / "exercises" / "03_c.ipynb").write_text("{}")
+    urls = ext.colab_urls(options, tmp_path, "book/02_b")
     assert urls["exercises"] == "https://colab.example/github/me/course/blob/dev/exercises/02_b.ipynb"
     assert ext.colab_urls(options, tmp_path, "book/01_a")["exercises"] is None  # no student edition: no link
+    assert ext.colab_urls(options, tmp_path, "book/03_c")["exercises"] is None  # no exercises: no link
     assert ext.colab_urls(options, tmp_path, "intro") is None                   # not a chapter
     assert ext.colab_urls({**options, "path_to_docs": "site/"}, tmp_path, "book/02_b")["chapter"] == \
         "https://colab.example/github/me/course/blob/dev/site/book/02_b.ipynb"
