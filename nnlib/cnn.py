@@ -32,7 +32,7 @@ from ._validation import check_int, check_number, describe
 tf = import_tensorflow()  # TF_CPP_MIN_LOG_LEVEL=3 and no C++ start-up messages
 
 __all__ = [
-    "weight_variable", "glorot_variable", "bias_variable", "conv2d", "max_pool_2x2",
+    "weight_variable", "glorot_stddev", "glorot_variable", "bias_variable", "conv2d", "max_pool_2x2",
     "DeepCNN", "train_step", "accuracy", "predict", "variable_summaries", "train_cnn", "prepare_images",
 ]
 
@@ -69,6 +69,22 @@ def weight_variable(shape, stddev=0.1, name=None):
     return tf.Variable(tf.random.truncated_normal(shape, stddev=stddev), name=name)
 
 
+def glorot_stddev(shape):
+    """Standard deviation of Xavier/Glorot initialisation, ``sqrt(2 / (fan_in + fan_out))``.
+
+    For a filter of shape ``[height, width, in_channels, out_channels]``,
+    ``fan_in = height * width * in_channels`` (the inputs of one output unit) and
+    ``fan_out = height * width * out_channels``; for a ``[fan_in, fan_out]``
+    matrix, the shape itself.
+    """
+    shape = _check_shape(shape, "glorot_stddev")
+    if len(shape) < 2:
+        raise ValueError(f"glorot_stddev expects a shape with at least 2 entries, got {shape}")
+    receptive = int(np.prod(shape[:-2])) if len(shape) > 2 else 1
+    fan_in, fan_out = shape[-2] * receptive, shape[-1] * receptive
+    return float(np.sqrt(2.0 / (fan_in + fan_out)))
+
+
 def glorot_variable(shape, name=None):
     """A trainable weight tensor with Xavier/Glorot initialisation (truncated normal).
 
@@ -85,9 +101,7 @@ def glorot_variable(shape, name=None):
     tf.Variable, float32, of the given shape
     """
     shape = _check_shape(shape, "glorot_variable")
-    receptive = int(np.prod(shape[:-2])) if len(shape) > 2 else 1
-    fan_in, fan_out = shape[-2] * receptive, shape[-1] * receptive
-    stddev = np.sqrt(2.0 / (fan_in + fan_out)) / 0.87962566103423978
+    stddev = glorot_stddev(shape) / 0.87962566103423978
     return tf.Variable(tf.random.truncated_normal(shape, stddev=stddev), name=name)
 
 

@@ -178,3 +178,28 @@ def test_unfinished_exercise_passes_not_implemented_through():
         raise NotImplementedError("Exercise 9.1: weight_variable")
     with pytest.raises(NotImplementedError, match="Exercise 9.1"):
         checks.weight_variable(todo)
+
+
+# --------------------------------------------------------------------------- glorot_stddev (chapter 10)
+
+def test_glorot_stddev_accepts_reference(capsys):
+    checks.glorot_stddev(cnn.glorot_stddev)
+    assert "✓ glorot_stddev" in capsys.readouterr().out
+
+
+def _fans(shape):
+    r = int(np.prod(shape[:-2])) if len(shape) > 2 else 1
+    return shape[-2] * r, shape[-1] * r
+
+
+@pytest.mark.parametrize("wrong, pattern", [
+    (lambda shape: np.sqrt(2.0 / (shape[-2] + shape[-1])), r"height \* width"),
+    (lambda shape: 2.0 / sum(_fans(shape)), r"variance"),
+    (lambda shape: np.sqrt(1.0 / sum(_fans(shape))), r"numerator is 2"),
+    (lambda shape: np.sqrt(6.0 / sum(_fans(shape))), r"uniform"),
+    (lambda shape: np.sqrt(2.0 / _fans(shape)[0]), r"He's"),
+    (lambda shape: np.sqrt(1.0 / _fans(shape)[0]), r"LeCun"),
+    (lambda shape: np.full(shape, 0.05), r"single number"),
+])
+def test_glorot_stddev_rejects(wrong, pattern):
+    rejects(checks.glorot_stddev, wrong, pattern)

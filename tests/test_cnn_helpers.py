@@ -30,6 +30,13 @@ def test_glorot_variable_has_the_glorot_spread():
     assert abs(dense.std() - math.sqrt(2 / (3136 + 1024))) < 0.001
 
 
+def test_glorot_stddev_formula():
+    assert cnn.glorot_stddev([3136, 1024]) == pytest.approx(math.sqrt(2 / 4160))
+    assert cnn.glorot_stddev([5, 5, 1, 32]) == pytest.approx(math.sqrt(2 / (25 + 800)))
+    with pytest.raises(ValueError, match="at least 2"):
+        cnn.glorot_stddev([7])
+
+
 def test_bias_variable_is_constant():
     b = cnn.bias_variable([64])
     assert isinstance(b, tf.Variable) and b.shape == (64,)

@@ -13,7 +13,7 @@ import numpy as np
 
 from ._common import close, expect_callable, fail, fmt, passed, run_candidate
 
-__all__ = ["weight_variable", "bias_variable", "conv2d", "max_pool_2x2", "train_step"]
+__all__ = ["weight_variable", "bias_variable", "conv2d", "max_pool_2x2", "train_step", "glorot_stddev"]
 
 # A normal truncated at two standard deviations keeps this fraction of its standard deviation,
 # and this fraction of its values within one (untruncated) standard deviation of 0.
@@ -326,5 +326,44 @@ def train_step(fn):
                     hint = text
             fail(ex, case, expected=ref_new[0], got=after[0],
                  message="the updated weights W are not those of one SGD step on the batch's mean loss.", hint=hint)
+        n += 1
+    passed(ex, n)
+
+
+def glorot_stddev(fn):
+    """Check ``glorot_stddev(shape)`` (chapter 10): ``sqrt(2 / (fan_in + fan_out))`` with the receptive field."""
+    ex = "glorot_stddev"
+    expect_callable(ex, fn)
+    n = 0
+    for shape in ([5, 5, 1, 32], [5, 5, 32, 64], [3136, 1024], [1024, 10], [3, 3, 16, 16]):
+        case = f"shape={shape}"
+        got = run_candidate(ex, case, fn, list(shape))
+        if got is None:
+            fail(ex, case, message="your function returned None.", hint="did you forget the return statement?")
+        try:
+            value = float(np.asarray(got, dtype=np.float64))
+        except (TypeError, ValueError):
+            fail(ex, case, expected="a single number", got=f"{type(got).__name__} {fmt(got)}",
+                 hint="return one standard deviation for the whole tensor.")
+        receptive = int(np.prod(shape[:-2])) if len(shape) > 2 else 1
+        fan_in, fan_out = shape[-2] * receptive, shape[-1] * receptive
+        want = np.sqrt(2.0 / (fan_in + fan_out))
+        if not np.isclose(value, want, rtol=1e-6):
+            mistakes = [
+                (np.sqrt(2.0 / (shape[-2] + shape[-1])),
+                 "for a filter, fan_in and fan_out count every input of the 5x5 (or 3x3) window: multiply the "
+                 "channels by height * width."),
+                (2.0 / (fan_in + fan_out), "this is the variance; return its square root, the standard deviation."),
+                (np.sqrt(1.0 / (fan_in + fan_out)), "the numerator is 2: sqrt(2 / (fan_in + fan_out))."),
+                (np.sqrt(6.0 / (fan_in + fan_out)),
+                 "sqrt(6 / (fan_in + fan_out)) is the limit of the uniform version; the standard deviation is "
+                 "sqrt(2 / (fan_in + fan_out))."),
+                (np.sqrt(1.0 / fan_in), "sqrt(1 / fan_in) is LeCun's initialisation; Glorot averages fan_in and fan_out."),
+                (np.sqrt(2.0 / fan_in), "sqrt(2 / fan_in) is He's initialisation; Glorot uses fan_in + fan_out."),
+            ]
+            hint = next((text for value_, text in mistakes if np.isclose(value, value_, rtol=1e-6)),
+                        "use sqrt(2 / (fan_in + fan_out)), with fan_in = height * width * in_channels and "
+                        "fan_out = height * width * out_channels for a filter.")
+            fail(ex, case, expected=float(want), got=value, hint=hint)
         n += 1
     passed(ex, n)
