@@ -11,10 +11,10 @@ L2) for 5 epochs on the full MNIST training set by
 * a Keras ``Sequential`` model (``SGD(learning_rate=0.1, momentum=0.9)``),
 
 and, as a control, scikit-learn again with its BLAS limited to one thread
-("sklearn-1t"). ``MLP.fit`` chooses between one BLAS thread and the configured
-number every epoch (``blas_threads="auto"``), which on a busy machine is worth
-far more than any other detail; the control shows how much of nnlib's lead is
-that choice and how much the rest of its training loop.
+("sklearn-1t"). nnlib trains with ``MLP.fit``'s default, ``blas_threads=None``
+(BLAS as configured). On a busy machine ``blas_threads="auto"``, which chooses
+between one BLAS thread and the configured number, is worth far more than any
+other detail; the control row compares the training loops with one thread each.
 
 The three run in turn, ``--rounds`` times, in a rotated order each round, so
 that all three see the same load on a shared machine; each one's median wall

@@ -471,7 +471,7 @@ class MLP:
     # ------------------------------------------------------------------ training
 
     def fit(self, X, y, epochs, learning_rate, batch_size=None, momentum=0.0, progress=False,
-            validation_data=None, shuffle=True, blas_threads="auto"):
+            validation_data=None, shuffle=True, blas_threads=None):
         """Train by mini-batch SGD with (heavy-ball) momentum on the batch-mean loss.
 
         For each mini-batch, with ``g`` the gradient of the batch-mean loss plus
@@ -501,24 +501,24 @@ class MLP:
         shuffle : bool
             Draw a new random order of the examples every epoch (from the
             network's seeded generator); otherwise take them in order.
-        blas_threads : "auto", int or None
+        blas_threads : None, int or "auto"
             Threads of the BLAS library (which does the matrix products) during
-            training. ``None`` leaves them as configured. An integer limits them
-            for the duration of the call. ``"auto"`` (default) matters only for
-            networks whose matrix products are large enough to be split over
-            threads (about a million multiply-adds or more per product) and at
-            least 10 mini-batches per epoch. It times every step and chooses
-            between one thread and the configured number: it tries both on the
-            first steps, goes back to one thread as soon as a multi-threaded step
-            takes more than twice as long as a single-threaded one, and now and
-            then (less often after each failed attempt) tries the other count
-            again. On a machine that other programs keep busy, a multi-threaded
-            product can wait milliseconds for a thread that is not running, and
-            one thread is then many times faster. ``self.blas_threads_`` records,
+            training. ``None`` (default) leaves them as configured: fastest on an
+            idle machine, and bit-for-bit repeatable. An integer limits them for
+            the duration of the call. ``"auto"`` is for a machine that other
+            programs keep busy, where a multi-threaded product can wait
+            milliseconds for a thread that is not running and one thread is then
+            many times faster. It matters only for networks whose matrix products
+            are large enough to be split over threads (about a million
+            multiply-adds or more per product) and at least 10 mini-batches per
+            epoch: it times every step, tries one thread and the configured number
+            on the first steps, goes back to one thread as soon as a
+            multi-threaded step takes more than twice as long as a
+            single-threaded one, and now and then (less often after each failed
+            attempt) tries the other count again. ``self.blas_threads_`` records,
             per epoch, how many steps ran with each count. Matrix products split
-            differently round differently, so with ``"auto"`` the last bits of a
-            large network's results can vary between runs; pass ``None`` or an
-            integer for bit-for-bit repeatable training.
+            differently may round differently, so with ``"auto"`` the last bits of
+            a large network's results can vary between runs.
 
         Returns
         -------

@@ -419,16 +419,18 @@ def test_blas_threads_are_limited_during_fit_and_restored():
     assert net.blas_threads_ == [{1: 8}, {1: 8}]
     assert blas_thread_counts() == before
     # "auto" tunes only products of at least 2**20 multiply-adds: 8 * 300 * 512 is too small
-    net.fit(X, y, epochs=1, learning_rate=0.01, batch_size=8)
+    net.fit(X, y, epochs=1, learning_rate=0.01, batch_size=8, blas_threads="auto")
     assert net.blas_threads_ == [None]
     big = MLP([300, 512, 4], dtype=np.float32)
     Xb = np.repeat(X, 10, axis=0)
-    big.fit(Xb, np.repeat(y, 10), epochs=2, learning_rate=0.01, batch_size=64)  # 64 * 300 * 512 > 2**20, 10 batches
+    big.fit(Xb, np.repeat(y, 10), epochs=2, learning_rate=0.01, batch_size=64, blas_threads="auto")  # 64 * 300 * 512 > 2**20, 10 batches
     assert len(big.blas_threads_) == 2
     for counts in big.blas_threads_:  # every step ran with one thread or the configured number
         assert set(counts) <= {1, max(before)} and sum(counts.values()) == 10
     assert blas_thread_counts() == before
     net.fit(X, y, epochs=1, learning_rate=0.01, blas_threads=None)
+    assert net.blas_threads_ == [None]
+    net.fit(X, y, epochs=1, learning_rate=0.01)  # the default leaves BLAS alone
     assert net.blas_threads_ == [None]
 
 
