@@ -26,19 +26,14 @@ import pytest
 import yaml
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_output
 
+from _tools import load_tool  # noqa: E402  (tests/ is on sys.path under pytest)
+
 ROOT = Path(__file__).resolve().parent.parent
 SOLUTION_LINE = "return 1.0 / (1.0 + np.exp(-x))  # the-solution-line"
 STATEMENT = "Implement the logistic sigmoid elementwise."
 
 
-def _load(name):
-    if name in sys.modules:
-        return sys.modules[name]
-    spec = importlib.util.spec_from_file_location(name, ROOT / "tools" / f"{name}.py")
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[name] = module
-    spec.loader.exec_module(module)
-    return module
+_load = load_tool
 
 
 class _Page(HTMLParser):
