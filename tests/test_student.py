@@ -1,7 +1,8 @@
 """The student edition of the real chapters: up to date, Colab setup cells, and how it runs.
 
 * ``exercises/`` is exactly what ``tools/make_student.py`` makes from the current ``book/``;
-* every chapter's first cell is the Colab setup cell written from ``_config.yml``;
+* every chapter's first cell is the Colab setup cell written from ``_config.yml``, and the
+  repository addresses written by hand in README.md and the landing page are that one too;
 * the exercise notebook, run top to bottom in one kernel the way a student works through it,
   stops at each exercise with the ``NotImplementedError`` that names it (the first failure of
   the notebook is Exercise N.1), and with the reference solution filled in and the exercise's
@@ -164,3 +165,23 @@ def test_chapters_use_earlier_chapters_only_through_nnlib():
             if cell.cell_type == "code" and index > 0:  # the setup cell may install things
                 found += [f"{path.name}, cell {index}: {m.group(0).strip()!r}" for m in forbidden.finditer(cell.source)]
     assert not found, "chapters must import earlier work from nnlib, not from notebooks: " + "; ".join(found)
+
+
+def test_repository_addresses_in_prose_agree_with_config():
+    """README.md and the landing page name the repository by hand (clone command, badges, links):
+    every GitHub repository address they contain, other than the third-party projects listed here,
+    must be the one in ``_config.yml``, so that moving the repository cannot leave a stale one."""
+    import re
+
+    third_party = {"https://github.com/computationalmodelling/nbval"}
+    repo = sync.read_repository(ROOT / "_config.yml")["url"]
+    found, wrong = 0, []
+    for path in (ROOT / "README.md", ROOT / "book" / "intro.md"):
+        for match in re.finditer(r"https://github\.com/[\w.-]+/[\w.-]+", path.read_text(encoding="utf-8")):
+            found += 1
+            address = match.group(0).removesuffix(".git")
+            if address != repo and address not in third_party:
+                wrong.append(f"{path.relative_to(ROOT)}: {address}")
+    assert found >= 3, f"expected the clone command, the badges and the repository link, found {found} addresses"
+    assert not wrong, (f"these addresses differ from repository.url {repo} in _config.yml: {wrong} "
+                       "(a link to another project belongs in third_party in this test)")

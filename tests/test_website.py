@@ -12,8 +12,10 @@ The module builds the book exactly as ``make book`` does (``jupyter-book build .
   error and no request to another host, MathJax (served by the site itself) has
   typeset every formula without error, every image loads, every link resolves, every
   code cell has a copy button, every solution toggle opens and closes, figures get a
-  light background in the dark theme; a full-page screenshot (light theme) and one
-  screen at the first figure (dark theme) are saved to ``_build/screenshots/``.
+  light background in the dark theme; a screenshot of the top of the page (light
+  theme) and one screen at the first figure (dark theme) are saved to
+  ``_build/screenshots/`` for a person to look at (``WEBSITE_FULL_SCREENSHOTS=1``:
+  the whole light page instead, which adds about 15 s to the suite).
 
 The browser part is skipped, saying why, only when Chromium is not installed
 (``.ci/run`` installs it).  Set ``WEBSITE_TEST_NO_BUILD=1`` to test the existing
@@ -44,6 +46,7 @@ ROOT = Path(__file__).resolve().parents[1]
 BUILD = ROOT / "_build"
 HTML = BUILD / "html"
 SCREENSHOTS = BUILD / "screenshots"
+FULL_SCREENSHOTS = os.environ.get("WEBSITE_FULL_SCREENSHOTS") == "1"
 
 CHROMIUM = os.environ.get("CHROMIUM") or shutil.which("chromium") or "/usr/bin/chromium"
 # The machines have no network: without the background-networking flags Chromium keeps
@@ -564,7 +567,7 @@ def test_page_in_browser(browser, server, site, path):
         name = path.removesuffix(".html").replace("/", "__")
         page.evaluate("() => window.scrollTo(0, 0)")  # the toggles scrolled it; sticky bars follow
         page.wait_for_timeout(100)
-        page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=True)
+        page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=FULL_SCREENSHOTS)
 
         # The dark theme: figures keep a light background, so black axes stay readable.
         page.evaluate("() => { document.documentElement.dataset.theme = 'dark';"
