@@ -14,13 +14,14 @@ and, as a control, scikit-learn again with its BLAS limited to one thread
 ("sklearn-1t"). A fourth line, "floor", times only what no numpy implementation
 of this training can skip: gathering each mini-batch's rows and the two
 784 x 128 products of the first layer (forward and weight gradient), so that
-the targets can be compared with what is possible on the machine at hand. nnlib trains with ``MLP.fit``'s default, ``blas_threads=None``
-(BLAS as configured). On a busy machine ``blas_threads="auto"``, which chooses
+the targets can be compared with what is possible on the machine at hand.
+nnlib trains with ``MLP.fit``'s default, ``blas_threads=None`` (BLAS as
+configured). On a busy machine ``blas_threads="auto"``, which chooses
 between one BLAS thread and the configured number, is worth far more than any
 other detail; the control row compares the training loops with one thread each.
 
-The three run in turn, ``--rounds`` times, in a rotated order each round, so
-that all three see the same load on a shared machine; each one's median wall
+They run in turn, ``--rounds`` times, in a rotated order each round, so
+that all of them see the same load on a shared machine; each one's median wall
 time is reported (only ``fit`` is timed: building the model and converting the
 data are not). Keras' time includes tracing its training function, as a user
 would see it; its line also shows an estimate without that start-up cost (the
