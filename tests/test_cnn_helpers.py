@@ -1,4 +1,4 @@
-"""nnlib.cnn: the helpers' shapes, SAME padding arithmetic, pooling, the model and a short training run."""
+"""nnlib.cnn: the helpers' shapes, SAME padding arithmetic, pooling, the model (and chapter 9's copy of it) and a short training run."""
 import math
 
 import numpy as np
@@ -173,3 +173,33 @@ def test_variable_summaries_write_five_summaries(tmp_path):
     assert value["w/mean"] == pytest.approx(2.5) and value["w/stddev"] == pytest.approx(np.std([1, 2, 3, 4]))
     assert value["w/min"] == 1.0 and value["w/max"] == 4.0
     assert value["w/histogram"][:, 2].sum() == pytest.approx(4)  # (left edge, right edge, count) per bucket
+
+
+def test_chapter_9_model_is_the_one_in_nnlib():
+    """Chapter 9 writes ``DeepCNN`` out in the page; chapter 10 imports ``nnlib.cnn.DeepCNN``.
+
+    The page's class, run with the reference helpers, must create the same variables in the same
+    order and compute the same logits, with and without dropout, as the nnlib one.
+    """
+    from pathlib import Path
+
+    import nbformat
+
+    path = Path(__file__).resolve().parents[1] / "book" / "09_cnn_mnist.ipynb"
+    cells = [c.source for c in nbformat.read(path, as_version=4).cells
+             if c.cell_type == "code" and c.source.startswith("class DeepCNN(")]
+    assert len(cells) == 1, f"expected one cell defining DeepCNN in {path.name}, found {len(cells)}"
+    namespace = {"tf": tf, "weight_variable": cnn.weight_variable, "bias_variable": cnn.bias_variable,
+                 "conv2d": cnn.conv2d, "max_pool_2x2": cnn.max_pool_2x2}
+    exec(compile(cells[0].split("\nmodel = ")[0], str(path), "exec"), namespace)
+
+    tf.keras.utils.set_random_seed(0)
+    page = namespace["DeepCNN"](seed=4)
+    tf.keras.utils.set_random_seed(0)
+    ref = cnn.DeepCNN(seed=4)
+    assert [tuple(v.shape) for v in page.trainable_variables] == [tuple(v.shape) for v in ref.trainable_variables]
+    for name in ("W_conv1", "b_conv1", "W_conv2", "b_conv2", "W_fc1", "b_fc1", "W_fc2", "b_fc2"):
+        np.testing.assert_array_equal(getattr(page, name).numpy(), getattr(ref, name).numpy(), err_msg=name)
+    x = tf.constant(np.random.default_rng(0).random((3, 28, 28, 1), dtype=np.float32))
+    np.testing.assert_array_equal(page(x).numpy(), ref(x).numpy())
+    np.testing.assert_array_equal(page(x, training=True).numpy(), ref(x, training=True).numpy())
