@@ -203,3 +203,36 @@ def test_chapter_9_model_is_the_one_in_nnlib():
     x = tf.constant(np.random.default_rng(0).random((3, 28, 28, 1), dtype=np.float32))
     np.testing.assert_array_equal(page(x).numpy(), ref(x).numpy())
     np.testing.assert_array_equal(page(x, training=True).numpy(), ref(x, training=True).numpy())
+
+
+def test_chapter_9_variable_summaries_is_the_one_in_nnlib(tmp_path):
+    """Chapter 9 also writes ``variable_summaries`` out; it must log what ``nnlib.cnn``'s logs."""
+    import ast
+    from pathlib import Path
+
+    import nbformat
+    from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+
+    path = Path(__file__).resolve().parents[1] / "book" / "09_cnn_mnist.ipynb"
+    defs = [node for c in nbformat.read(path, as_version=4).cells
+            if c.cell_type == "code" and "def variable_summaries(" in c.source
+            for node in ast.parse(c.source).body
+            if isinstance(node, ast.FunctionDef) and node.name == "variable_summaries"]
+    assert len(defs) == 1, f"expected one definition of variable_summaries in {path.name}, found {len(defs)}"
+    namespace = {"tf": tf}
+    exec(compile(ast.Module(body=defs, type_ignores=[]), str(path), "exec"), namespace)
+
+    tensor = tf.constant(np.random.default_rng(1).standard_normal((6, 5, 4), dtype=np.float32))
+    logged = []
+    for label, func in (("page", namespace["variable_summaries"]), ("nnlib", cnn.variable_summaries)):
+        writer = tf.summary.create_file_writer(str(tmp_path / label))
+        with writer.as_default():
+            func(tensor, "layer/weights", tf.constant(3, tf.int64))
+        writer.close()
+        acc = EventAccumulator(str(tmp_path / label), size_guidance={"tensors": 0})
+        acc.Reload()
+        logged.append({tag: [(e.step, tf.make_ndarray(e.tensor_proto).tolist()) for e in acc.Tensors(tag)]
+                       for tag in acc.Tags()["tensors"]})
+    page, ref = logged
+    assert set(ref) == {f"layer/weights/{k}" for k in ("mean", "stddev", "max", "min", "histogram")}
+    assert page == ref
