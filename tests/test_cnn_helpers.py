@@ -1,12 +1,25 @@
 """nnlib.cnn: the helpers' shapes, SAME padding arithmetic, pooling, the model (and chapter 9's copy of it) and a short training run."""
+import ast
 import math
+from pathlib import Path
 
+import nbformat
 import numpy as np
 import pytest
 
 tf = pytest.importorskip("tensorflow")
 
 from nnlib import cnn  # noqa: E402
+
+CHAPTER_9 = Path(__file__).resolve().parents[1] / "book" / "09_cnn_mnist.ipynb"
+
+
+def _chapter_9_code(marker):
+    """The source of the one code cell of chapter 9 that contains ``marker``."""
+    cells = [c.source for c in nbformat.read(CHAPTER_9, as_version=4).cells
+             if c.cell_type == "code" and marker in c.source]
+    assert len(cells) == 1, f"expected one code cell with {marker!r} in {CHAPTER_9.name}, found {len(cells)}"
+    return cells[0]
 
 
 @pytest.fixture(autouse=True)
@@ -181,17 +194,10 @@ def test_chapter_9_model_is_the_one_in_nnlib():
     The page's class, run with the reference helpers, must create the same variables in the same
     order and compute the same logits, with and without dropout, as the nnlib one.
     """
-    from pathlib import Path
-
-    import nbformat
-
-    path = Path(__file__).resolve().parents[1] / "book" / "09_cnn_mnist.ipynb"
-    cells = [c.source for c in nbformat.read(path, as_version=4).cells
-             if c.cell_type == "code" and c.source.startswith("class DeepCNN(")]
-    assert len(cells) == 1, f"expected one cell defining DeepCNN in {path.name}, found {len(cells)}"
+    source = _chapter_9_code("class DeepCNN(")
     namespace = {"tf": tf, "weight_variable": cnn.weight_variable, "bias_variable": cnn.bias_variable,
                  "conv2d": cnn.conv2d, "max_pool_2x2": cnn.max_pool_2x2}
-    exec(compile(cells[0].split("\nmodel = ")[0], str(path), "exec"), namespace)
+    exec(compile(source.split("\nmodel = ")[0], str(CHAPTER_9), "exec"), namespace)
 
     tf.keras.utils.set_random_seed(0)
     page = namespace["DeepCNN"](seed=4)
@@ -207,20 +213,13 @@ def test_chapter_9_model_is_the_one_in_nnlib():
 
 def test_chapter_9_variable_summaries_is_the_one_in_nnlib(tmp_path):
     """Chapter 9 also writes ``variable_summaries`` out; it must log what ``nnlib.cnn``'s logs."""
-    import ast
-    from pathlib import Path
-
-    import nbformat
     from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
 
-    path = Path(__file__).resolve().parents[1] / "book" / "09_cnn_mnist.ipynb"
-    defs = [node for c in nbformat.read(path, as_version=4).cells
-            if c.cell_type == "code" and "def variable_summaries(" in c.source
-            for node in ast.parse(c.source).body
+    defs = [node for node in ast.parse(_chapter_9_code("def variable_summaries(")).body
             if isinstance(node, ast.FunctionDef) and node.name == "variable_summaries"]
-    assert len(defs) == 1, f"expected one definition of variable_summaries in {path.name}, found {len(defs)}"
+    assert len(defs) == 1, f"expected one definition of variable_summaries in {CHAPTER_9.name}, found {len(defs)}"
     namespace = {"tf": tf}
-    exec(compile(ast.Module(body=defs, type_ignores=[]), str(path), "exec"), namespace)
+    exec(compile(ast.Module(body=defs, type_ignores=[]), str(CHAPTER_9), "exec"), namespace)
 
     tensor = tf.constant(np.random.default_rng(1).standard_normal((6, 5, 4), dtype=np.float32))
     logged = []

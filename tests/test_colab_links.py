@@ -33,9 +33,6 @@ SOLUTION_LINE = "return 1.0 / (1.0 + np.exp(-x))  # the-solution-line"
 STATEMENT = "Implement the logistic sigmoid elementwise."
 
 
-_load = load_tool
-
-
 class _Page(HTMLParser):
     """Collects links, and the text inside and outside closed <details> elements."""
 
@@ -110,7 +107,7 @@ def built(tmp_path_factory):
         check,
     ], metadata={"kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"}})
     nbformat.write(nb, site / "book" / "01_demo.ipynb")
-    assert _load("make_student").generate(site / "book", site / "exercises") == [site / "exercises" / "01_demo.ipynb"]
+    assert load_tool("make_student").generate(site / "book", site / "exercises") == [site / "exercises" / "01_demo.ipynb"]
     jb = Path(sys.executable).parent / "jupyter-book"
     run = subprocess.run([str(jb), "build", str(site), "--warningiserror", "--keep-going"],
                          capture_output=True, text=True, timeout=600)
@@ -149,7 +146,7 @@ def test_solution_is_collapsed_behind_show_solution(built):
 
 def test_every_chapter_page_links_colab_and_hides_its_solutions(tmp_path):
     """The real book: each chapter page of _toc.yml has the two Colab links and every solution folded."""
-    ms = _load("make_student")
+    ms = load_tool("make_student")
     toc = yaml.safe_load((ROOT / "_toc.yml").read_text())
     files = [ch["file"] for part in toc.get("parts", [{"chapters": toc.get("chapters", [])}])
              for ch in part.get("chapters", [])]

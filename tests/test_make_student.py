@@ -16,10 +16,7 @@ from _tools import load_tool  # noqa: E402  (tests/ is on sys.path under pytest)
 ROOT = Path(__file__).resolve().parent.parent
 
 
-_load = load_tool
-
-
-ms = _load("make_student")
+ms = load_tool("make_student")
 
 SETUP = new_code_cell('import sys\nif "google.colab" in sys.modules:\n    pass', metadata={"tags": ["remove-cell"]})
 SOLUTION_META = {"tags": ["hide-input"], "mystnb": {"code_prompt_show": "Show solution",
@@ -255,7 +252,7 @@ def test_command_line_check_and_error_exit_codes(tmp_path):
 
 # --- tools/sync_setup_cells.py ------------------------------------------------------------------------------
 
-sync = _load("sync_setup_cells")
+sync = load_tool("sync_setup_cells")
 
 
 def test_setup_cell_is_written_from_the_config(tmp_path):

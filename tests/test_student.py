@@ -15,6 +15,7 @@ nbval already runs every book notebook to the end.
 from __future__ import annotations
 
 import copy
+import re
 import sys
 from pathlib import Path
 
@@ -26,11 +27,8 @@ from _tools import load_tool  # noqa: E402  (tests/ is on sys.path under pytest)
 ROOT = Path(__file__).resolve().parent.parent
 
 
-_load = load_tool
-
-
-ms = _load("make_student")
-sync = _load("sync_setup_cells")
+ms = load_tool("make_student")
+sync = load_tool("sync_setup_cells")
 
 CHAPTERS = ms.chapters(ROOT / "book")
 CHAPTER_IDS = [path.stem for path in CHAPTERS]
@@ -155,8 +153,6 @@ def test_chapters_use_earlier_chapters_only_through_nnlib():
     earlier chapter's code are running or importing another notebook, editing ``sys.path`` or reading
     a file an earlier chapter wrote; the earlier work must come from ``nnlib`` instead.
     """
-    import re
-
     forbidden = re.compile(r"^\s*%run\b|import_ipynb|\bsys\.path\b|nbimporter|\bexec\(open\(|"
                            r"(?:from|import)\s+book\b|\.ipynb\b", re.MULTILINE)
     found = []
@@ -171,8 +167,6 @@ def test_repository_addresses_in_prose_agree_with_config():
     """README.md and the landing page name the repository by hand (clone command, badges, links):
     every GitHub repository address they contain, other than the third-party projects listed here,
     must be the one in ``_config.yml``, so that moving the repository cannot leave a stale one."""
-    import re
-
     third_party = {"https://github.com/computationalmodelling/nbval"}
     repo = sync.read_repository(ROOT / "_config.yml")["url"]
     found, wrong = 0, []
