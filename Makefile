@@ -1,20 +1,33 @@
 # Two commands for a fresh machine:
 #   make book   builds the website into _build/html
-#   make test   runs the whole test suite (nnlib unit tests + every notebook through nbval)
+#   make test   runs the whole test suite (nnlib unit tests, every notebook through nbval, and the
+#               numpy chapters a second time under other numerics)
+# Both install the locked environment (requirements.lock, exact versions with hashes) into .venv.
 PYTHON ?= python3
-VENV   := .venv
+VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
+# What the environment is installed from: the lock (default), or REQS=requirements.txt for the
+# newest versions its ranges allow (the weekly workflow; use another VENV for it).
+REQS   ?= requirements.lock
+ifeq ($(REQS),requirements.lock)
+PIP_INSTALL := --require-hashes -r requirements.lock
+else
+PIP_INSTALL := --upgrade --upgrade-strategy eager -r $(REQS)
+endif
+# nbval re-executes every notebook in book/ with the kernel of this environment.
+NBVAL  := --nbval --nbval-current-env --nbval-sanitize-with tests/nbval_sanitize.cfg
 
-.PHONY: book test bench student serve venv clean
+.PHONY: book test unit lint format chapter outputs lock bench student serve venv clean
 
 venv: $(STAMP)
 
-# (Re)create the virtual environment when requirements.txt or pyproject.toml change.
-$(STAMP): requirements.txt pyproject.toml
+# (Re)create the virtual environment when the lock or pyproject.toml change.
+$(STAMP): $(REQS) pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -r requirements.txt
+	$(BIN)/python -m pip install --quiet $(PIP_INSTALL)
+	$(BIN)/python -m pip install --quiet --no-deps -e .
 	@touch $(STAMP)
 
 book: $(STAMP)
@@ -23,9 +36,38 @@ book: $(STAMP)
 	@echo "The website is built. Open file://$(CURDIR)/_build/html/index.html in a browser."
 
 # Two workers, one file per work unit, in collection order: the two TensorFlow chapters start first
-# (tests/conftest.py) and the other worker runs everything else meanwhile.
+# (tests/conftest.py) and the other worker runs everything else meanwhile, including the
+# portability run (tests/test_portability.py).
 test: $(STAMP)
-	$(BIN)/python -m pytest -n 2 --dist loadfile --no-loadscope-reorder
+	$(BIN)/python -m pytest $(NBVAL) -n 2 --dist loadfile --no-loadscope-reorder
+
+# The fast unit tests alone: no notebook, no fresh environment, no browser.
+unit: $(STAMP)
+	$(BIN)/python -m pytest -q -m "not slow" tests
+
+# One chapter through nbval: make chapter NB=book/05_moons.ipynb
+chapter: $(STAMP)
+	$(BIN)/python -m pytest $(NBVAL) -p no:xdist $(NB)
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: $(STAMP)
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+
+# Re-execute every chapter in place (or NB=book/05_moons.ipynb ...) in the locked environment, record
+# the versions and the BLAS kernel in each notebook's metadata, then regenerate the student edition.
+outputs: $(STAMP)
+	$(BIN)/python tools/make_outputs.py $(NB)
+	$(MAKE) student
+
+# Regenerate requirements.lock from requirements.txt (and nnlib's own dependencies).
+lock:
+	@test -x $(BIN)/uv || { test -x $(BIN)/python || $(PYTHON) -m venv $(VENV); $(BIN)/python -m pip install --quiet uv; }
+	$(BIN)/uv pip compile --universal --python-version 3.11 --generate-hashes --no-emit-package nnlib \
+	    --custom-compile-command "make lock" --quiet requirements.txt -o requirements.lock
 
 # Not part of the test suite: nnlib vs scikit-learn vs Keras on MNIST (takes a few minutes).
 bench: $(STAMP)
