@@ -27,7 +27,8 @@ import time
 import numpy as np
 
 from ._tf import import_tensorflow
-from ._validation import check_int, check_number, describe
+from ._validation import check_finite, check_int, check_number, describe
+from .layers import INITIALISATIONS
 
 tf = import_tensorflow()  # TF_CPP_MIN_LOG_LEVEL=3 and no C++ start-up messages
 
@@ -70,31 +71,33 @@ def weight_variable(shape, stddev=0.1, name=None):
 
 
 def glorot_stddev(shape):
-    """Standard deviation of Xavier/Glorot initialisation, ``sqrt(2 / (fan_in + fan_out))``.
+    """Standard deviation of Glorot ("Xavier") initialisation, ``sqrt(2 / (fan_in + fan_out))``.
 
+    The formula is the ``"glorot"`` row of :data:`nnlib.layers.INITIALISATIONS`.
     For a filter of shape ``[height, width, in_channels, out_channels]``,
     ``fan_in = height * width * in_channels`` (the inputs of one output unit) and
     ``fan_out = height * width * out_channels``; for a ``[fan_in, fan_out]``
     matrix, the shape itself.
+
+    Returns
+    -------
+    float
     """
     shape = _check_shape(shape, "glorot_stddev")
     if len(shape) < 2:
         raise ValueError(f"glorot_stddev expects a shape with at least 2 entries, got {shape}")
     receptive = int(np.prod(shape[:-2])) if len(shape) > 2 else 1
-    fan_in, fan_out = shape[-2] * receptive, shape[-1] * receptive
-    return float(np.sqrt(2.0 / (fan_in + fan_out)))
+    return float(INITIALISATIONS["glorot"].std(shape[-2] * receptive, shape[-1] * receptive))
 
 
 def glorot_variable(shape, name=None):
-    """A trainable weight tensor with Xavier/Glorot initialisation (truncated normal).
+    """A trainable weight tensor with Glorot *normal* initialisation (truncated).
 
-    The standard deviation is ``sqrt(2 / (fan_in + fan_out))``, with
-    ``fan_in = height * width * in_channels`` and
-    ``fan_out = height * width * out_channels`` for a filter of shape
-    ``[height, width, in_channels, out_channels]``, and the shape itself for a
-    ``[fan_in, fan_out]`` matrix. As in Keras's ``GlorotNormal``, the normal is
-    truncated at two standard deviations and rescaled by 1/0.8796 so that the
-    truncated values keep that standard deviation.
+    The standard deviation is :func:`glorot_stddev` of the shape, the variance
+    of ``"glorot"`` in :data:`nnlib.layers.INITIALISATIONS` (which, for numpy,
+    draws it from a uniform distribution). As in Keras's ``GlorotNormal``, the
+    normal is truncated at two standard deviations and rescaled by 1/0.8796 so
+    that the truncated values keep that standard deviation.
 
     Returns
     -------
@@ -158,7 +161,7 @@ class DeepCNN(tf.Module):
         The non-linearity after each convolution and after the first dense layer.
     init : {"truncated_normal", "glorot"}
         Weight initialisation: truncated normal with stddev 0.1 (the tutorial's),
-        or Xavier/Glorot. Biases start at 0.1 in every case, so that a
+        or Glorot normal (:func:`glorot_variable`). Biases start at 0.1 in every case, so that a
         comparison of two settings changes one thing only.
     dropout_rate : float
         Fraction of the 1024 dense units dropped at each training step.
@@ -243,24 +246,91 @@ def train_step(model, optimizer, x, y):
     return loss
 
 
+def _check_images(x, func, name="x"):
+    """``x`` as a float32 array (N, H, W, C), N >= 1, every value finite; else TypeError/ValueError."""
+    arr = np.asarray(x)
+    if arr.dtype == object or not np.issubdtype(arr.dtype, np.floating):
+        raise TypeError(f"{func} expects {name} to be float images (N, H, W, C) with values in [0, 1], as "
+                        f"prepare_images makes them, got {describe(arr)}")
+    if arr.ndim != 4 or len(arr) == 0:
+        raise ValueError(f"{func} expects {name} to be a batch of images of shape (N, H, W, C) with N >= 1 "
+                         f"(prepare_images adds the channel axis), got shape {arr.shape}")
+    check_finite(arr, func, name)
+    return arr.astype(np.float32, copy=False)
+
+
+def _check_labels(y, n, func, name="y"):
+    """``y`` as an int64 array (n,) of class ids >= 0; else TypeError/ValueError."""
+    arr = np.asarray(y)
+    if arr.dtype == object or not np.issubdtype(arr.dtype, np.integer):
+        raise TypeError(f"{func} expects {name} to be integer class ids, got {describe(arr)}")
+    if arr.shape != (n,):
+        raise ValueError(f"{func} expects {name} of shape ({n},), one class id per image, got shape {arr.shape}")
+    if arr.min() < 0:
+        raise ValueError(f"{func} expects class ids >= 0 in {name}, got {arr.min()}")
+    return arr.astype(np.int64, copy=False)
+
+
 def prepare_images(x):
-    """uint8 images (N, 28, 28) -> float32 tensor-ready array (N, 28, 28, 1) in [0, 1]."""
+    """Images with pixel values 0-255 -> a float32 array ready for the network.
+
+    Parameters
+    ----------
+    x : array_like, shape (N, 28, 28)
+        Integer (usually uint8) or float pixel values in [0, 255].
+
+    Returns
+    -------
+    numpy.ndarray, shape (N, 28, 28, 1), float32, values in [0, 1]
+    """
     x = np.asarray(x)
+    if x.dtype == object or not (np.issubdtype(x.dtype, np.integer) or np.issubdtype(x.dtype, np.floating)):
+        raise TypeError(f"prepare_images expects pixel values (integers or floats in [0, 255]), got {describe(x)}")
     if x.ndim != 3 or x.shape[1:] != (28, 28):
         raise ValueError(f"prepare_images expects images of shape (N, 28, 28), got shape {x.shape}")
+    check_finite(x, "prepare_images", "x")
+    if x.size and (x.min() < 0 or x.max() > 255):
+        raise ValueError(f"prepare_images expects pixel values in [0, 255], got values from {x.min()} to {x.max()}")
     return (x.astype(np.float32) / 255.0)[..., None]
 
 
 def predict(model, x, batch_size=1000):
-    """Logits of ``model`` for all of ``x`` (N, 28, 28, 1), in batches; a numpy array (N, 10)."""
+    """Logits of ``model`` for all of ``x``, in batches.
+
+    Parameters
+    ----------
+    model : callable ``model(x, training=False) -> logits``
+    x : float array, shape (N, 28, 28, 1)
+        Images as made by :func:`prepare_images`; every value must be finite.
+    batch_size : int
+
+    Returns
+    -------
+    numpy.ndarray, shape (N, 10)
+    """
+    x = _check_images(x, "predict")
     batch_size = check_int(batch_size, "predict", "batch_size", minimum=1)
     fn = tf.function(lambda xb: model(xb, training=False))
     return np.concatenate([fn(tf.constant(x[i:i + batch_size])).numpy() for i in range(0, len(x), batch_size)])
 
 
 def accuracy(model, x, y, batch_size=1000):
-    """Fraction of ``x`` (N, 28, 28, 1) that ``model`` classifies as ``y`` (N,)."""
-    return float(np.mean(predict(model, x, batch_size).argmax(axis=1) == np.asarray(y)))
+    """Fraction of the images ``x`` that ``model`` classifies as ``y``.
+
+    Parameters
+    ----------
+    model : as for :func:`predict`
+    x : float array, shape (N, 28, 28, 1)
+    y : integer array, shape (N,)
+    batch_size : int
+
+    Returns
+    -------
+    float
+    """
+    x = _check_images(x, "accuracy")
+    y = _check_labels(y, len(x), "accuracy")
+    return float(np.mean(predict(model, x, batch_size).argmax(axis=1) == y))
 
 
 def variable_summaries(tensor, name, step):
@@ -287,8 +357,10 @@ def train_cnn(model, optimizer, x_train, y_train, steps, batch_size=64, seed=0, 
     Parameters
     ----------
     model, optimizer : as for :func:`train_step`
-    x_train : float32 array, shape (N, 28, 28, 1)
+    x_train : float array, shape (N, 28, 28, 1)
+        Images as made by :func:`prepare_images`; every value must be finite.
     y_train : integer array, shape (N,)
+        Class ids.
     steps, batch_size : int
     log_every : int
         The training loss is averaged over this many steps per history entry.
@@ -303,15 +375,23 @@ def train_cnn(model, optimizer, x_train, y_train, steps, batch_size=64, seed=0, 
         (processor time of this process, all threads: about twice the wall time
         on an idle 2-core machine, and not inflated when other programs compete
         for the processor).
+
+    Raises
+    ------
+    TypeError, ValueError
+        For bad input, before TensorFlow sees it (non-finite pixel values among them).
+    FloatingPointError
+        When the loss becomes NaN or infinite: the training diverged.
     """
+    x_train = _check_images(x_train, "train_cnn", "x_train")
+    y_train = _check_labels(y_train, len(x_train), "train_cnn", "y_train")
     steps = check_int(steps, "train_cnn", "steps", minimum=1)
     batch_size = check_int(batch_size, "train_cnn", "batch_size", minimum=1)
     log_every = check_int(log_every, "train_cnn", "log_every", minimum=1)
-    if len(x_train) != len(y_train) or len(x_train) < batch_size:
-        raise ValueError(f"train_cnn expects as many labels as images and at least one batch, got {len(x_train)} "
-                         f"images, {len(y_train)} labels, batch_size {batch_size}")
+    if len(x_train) < batch_size:
+        raise ValueError(f"train_cnn expects at least one batch of images, got {len(x_train)} images "
+                         f"for batch_size {batch_size}")
     rng = np.random.default_rng(seed)
-    y_train = np.asarray(y_train, dtype=np.int64)
     step_fn = tf.function(lambda xb, yb: train_step(model, optimizer, xb, yb))
     history = {"step": [], "loss": []}
     order, pos, running = rng.permutation(len(x_train)), 0, 0.0

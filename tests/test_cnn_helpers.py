@@ -50,6 +50,15 @@ def test_glorot_stddev_formula():
         cnn.glorot_stddev([7])
 
 
+def test_glorot_here_has_the_variance_of_glorot_in_nnlib_layers():
+    """One Glorot variance in nnlib: numpy's uniform draw and TensorFlow's truncated normal agree on it."""
+    from nnlib.layers import init_weights
+
+    W = init_weights(3136, 1024, "glorot", rng=np.random.default_rng(0))
+    assert W.std() == pytest.approx(cnn.glorot_stddev([3136, 1024]), rel=0.01)
+    assert cnn.glorot_variable([3136, 1024]).numpy().std() == pytest.approx(W.std(), rel=0.01)
+
+
 def test_bias_variable_is_constant():
     b = cnn.bias_variable([64])
     assert isinstance(b, tf.Variable) and b.shape == (64,)
@@ -159,17 +168,143 @@ def test_train_cnn_lowers_the_loss_on_a_small_problem():
     assert hist["seconds"] > 0 and hist["cpu_seconds"] > 0
 
 
-def test_train_cnn_stops_on_nan():
-    x = np.full((8, 28, 28, 1), np.nan, np.float32)
-    with pytest.raises(FloatingPointError, match="smaller learning rate"):
-        cnn.train_cnn(cnn.DeepCNN(), tf.keras.optimizers.SGD(0.1), x, np.zeros(8, int), steps=2, batch_size=4)
+class _Linear(tf.Module):
+    """Logits ``flatten(x) W + b``: no convolution, no ReLU, so no backend can fuse the NaN away."""
+
+    def __init__(self):
+        super().__init__()
+        self.W = tf.Variable(tf.random.normal([784, 10], stddev=0.01))
+        self.b = tf.Variable(tf.zeros([10]))
+
+    def __call__(self, x, training=False):
+        return tf.reshape(x, [-1, 784]) @ self.W + self.b
+
+
+class _Unreachable(_Linear):
+    """A model that fails the test if it is ever called: the input check must come first."""
+
+    def __call__(self, x, training=False):
+        raise AssertionError("the bad input reached the model (and TensorFlow)")
+
+
+def _two_halves(n=16, seed=0):
+    """Images whose class (0 or 1) says which half is bright, and their labels."""
+    rng = np.random.default_rng(seed)
+    y = rng.integers(0, 2, size=n)
+    x = rng.uniform(0, 0.2, size=(n, 28, 28, 1)).astype(np.float32)
+    x[y == 0, :14] += 0.8
+    x[y == 1, 14:] += 0.8
+    return x, y
+
+
+def test_train_cnn_stops_when_training_really_diverges():
+    # gradient descent with a step of 1e38: after one step the weights are about 1e36, the logits
+    # overflow float32 on any backend, and the loss becomes inf or NaN (finite data, finite start)
+    x, y = _two_halves()
+    model = _Linear()
+    seen = []
+    with pytest.raises(FloatingPointError, match=r"became (nan|inf) at step [2-5]; try a smaller learning rate"):
+        cnn.train_cnn(model, tf.keras.optimizers.SGD(1e38), x, y, steps=5, batch_size=8, log_every=1,
+                      progress=lambda step, loss: seen.append(loss))
+    assert seen and all(np.isfinite(seen))  # the first step or steps were fine: it did diverge
+
+
+def test_train_cnn_stops_when_the_loss_is_nan():
+    # a NaN in the last bias makes every logit NaN after the last matrix product, whatever the backend
+    x, y = _two_halves(8)
+    model = cnn.DeepCNN()
+    model.b_fc2.assign(tf.fill([10], float("nan")))
+    with pytest.raises(FloatingPointError, match="became nan at step 1"):
+        cnn.train_cnn(model, tf.keras.optimizers.SGD(0.1), x, y, steps=2, batch_size=4)
+
+
+@pytest.mark.parametrize("func", ["train_cnn", "predict", "accuracy"])
+def test_non_finite_images_are_rejected_before_tensorflow(func):
+    x, y = _two_halves(8)
+    x[0, 3, 4, 0] = np.nan
+    x[5, 0, 0, 0] = np.inf
+    x[6, 27, 27, 0] = -np.inf
+    calls = {"train_cnn": lambda m: cnn.train_cnn(m, tf.keras.optimizers.SGD(0.1), x, y, steps=1, batch_size=4),
+             "predict": lambda m: cnn.predict(m, x),
+             "accuracy": lambda m: cnn.accuracy(m, x, y)}
+    model = _Unreachable()
+    with pytest.raises(ValueError, match=rf"{func} expects finite values in x.*\(3 non-finite value\(s\) in all\)"):
+        calls[func](model)
+
+
+@pytest.mark.parametrize("func", ["train_cnn", "predict", "accuracy"])
+@pytest.mark.parametrize("x, error, pattern", [
+    (np.zeros((4, 28, 28), np.float32), ValueError, r"shape \(N, H, W, C\).*got shape \(4, 28, 28\)"),
+    (np.zeros((0, 28, 28, 1), np.float32), ValueError, r"N >= 1"),
+    (np.zeros((4, 28, 28, 1), np.uint8), TypeError, r"float images.*prepare_images.*uint8"),
+    ([["a"]], TypeError, r"float images"),
+])
+def test_bad_images_are_rejected(func, x, error, pattern):
+    y = np.zeros(len(x), np.int64)
+    calls = {"train_cnn": lambda: cnn.train_cnn(_Unreachable(), tf.keras.optimizers.SGD(0.1), x, y, steps=1,
+                                                batch_size=1),
+             "predict": lambda: cnn.predict(_Unreachable(), x),
+             "accuracy": lambda: cnn.accuracy(_Unreachable(), x, y)}
+    with pytest.raises(error, match=rf"^{func} expects .*{pattern}"):
+        calls[func]()
+
+
+@pytest.mark.parametrize("func", ["train_cnn", "accuracy"])
+@pytest.mark.parametrize("y, error, pattern", [
+    (np.zeros(8), TypeError, r"integer class ids, got array of shape \(8,\) and dtype float64"),
+    (np.zeros(8, bool), TypeError, r"integer class ids"),
+    (np.zeros(7, int), ValueError, r"shape \(8,\), one class id per image, got shape \(7,\)"),
+    (np.zeros((8, 1), int), ValueError, r"got shape \(8, 1\)"),
+    (np.full(8, -1), ValueError, r"class ids >= 0 in y.*got -1"),
+])
+def test_bad_labels_are_rejected(func, y, error, pattern):
+    x, _ = _two_halves(8)
+    calls = {"train_cnn": lambda: cnn.train_cnn(_Unreachable(), tf.keras.optimizers.SGD(0.1), x, y, steps=1,
+                                                batch_size=4),
+             "accuracy": lambda: cnn.accuracy(_Unreachable(), x, y)}
+    with pytest.raises(error, match=rf"^{func} expects .*{pattern}"):
+        calls[func]()
+
+
+def test_train_cnn_needs_one_batch():
+    x, y = _two_halves(4)
+    with pytest.raises(ValueError, match="at least one batch of images, got 4 images for batch_size 5"):
+        cnn.train_cnn(_Linear(), tf.keras.optimizers.SGD(0.1), x, y, steps=1, batch_size=5)
+
+
+def test_predict_and_accuracy_on_a_model_with_known_logits():
+    # logits = (sum of the top half, sum of the bottom half): class 0 when the top half is brighter
+    class Halves(tf.Module):
+        def __call__(self, x, training=False):
+            return tf.stack([tf.reduce_sum(x[:, :14], axis=[1, 2, 3]), tf.reduce_sum(x[:, 14:], axis=[1, 2, 3])], 1)
+
+    x, y = _two_halves(10)
+    logits = cnn.predict(Halves(), x.astype(np.float64), batch_size=3)  # float64 is accepted and converted
+    np.testing.assert_allclose(logits, np.stack([x[:, :14].sum(axis=(1, 2, 3)), x[:, 14:].sum(axis=(1, 2, 3))], 1),
+                               rtol=1e-5)
+    assert cnn.accuracy(Halves(), x, y) == 1.0
+    assert cnn.accuracy(Halves(), x, 1 - y) == 0.0
 
 
 def test_prepare_images():
     x = cnn.prepare_images(np.full((3, 28, 28), 255, np.uint8))
     assert x.shape == (3, 28, 28, 1) and x.dtype == np.float32 and x.max() == 1.0
+    raw = np.arange(2 * 28 * 28).reshape(2, 28, 28) % 256
+    np.testing.assert_allclose(cnn.prepare_images(raw.astype(np.float64))[..., 0], raw / 255, rtol=1e-6)
     with pytest.raises(ValueError, match=r"\(N, 28, 28\)"):
         cnn.prepare_images(np.zeros((3, 784)))
+
+
+@pytest.mark.parametrize("x, error, pattern", [
+    (np.full((2, 28, 28), np.nan), ValueError, r"finite values in x, got nan .*\(1568 non-finite value\(s\) in all\)"),
+    (np.full((2, 28, 28), 256.0), ValueError, r"pixel values in \[0, 255\], got values from 256.0 to 256.0"),
+    (np.full((2, 28, 28), -1), ValueError, r"pixel values in \[0, 255\], got values from -1 to -1"),
+    (np.full((2, 28, 28), "7"), TypeError, r"pixel values .*dtype <U1"),
+    (np.zeros((2, 28, 28), bool), TypeError, r"pixel values .*dtype bool"),
+])
+def test_prepare_images_rejects_bad_pixels(x, error, pattern):
+    with pytest.raises(error, match=rf"^prepare_images expects {pattern}"):
+        cnn.prepare_images(x)
 
 
 def test_variable_summaries_write_five_summaries(tmp_path):
