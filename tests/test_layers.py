@@ -37,7 +37,8 @@ def test_the_table_names_each_initialisation_once_with_its_formula():
         assert std["he"] == pytest.approx((2 / fan_in) ** 0.5, rel=1e-15)
     assert "1 / fan_in" in INITIALISATIONS["lecun"].formula
     assert "2 / fan_in" in INITIALISATIONS["he"].formula
-    assert "U(-a, a)" in INITIALISATIONS["glorot"].formula and "6 / (fan_in + fan_out)" in INITIALISATIONS["glorot"].formula
+    glorot = INITIALISATIONS["glorot"].formula
+    assert "U(-a, a)" in glorot and "6 / (fan_in + fan_out)" in glorot
     assert "xavier" not in INITIALISATIONS
 
 
