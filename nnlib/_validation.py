@@ -94,3 +94,69 @@ def check_number(value, func: str, name: str, minimum: float | None = None, stri
         op = ">" if strict else ">="
         raise ValueError(f"{func} expects {name} {op} {minimum}, got {value}")
     return value
+
+
+def check_one_hot(y: np.ndarray, func: str, name: str = "y") -> None:
+    """Raise ``ValueError`` unless every row of the float array ``y`` (N, K) or (K,) is one-hot."""
+    if y.size and not np.all((y == 0) | (y == 1)):
+        bad = y[(y != 0) & (y != 1)][0]
+        raise ValueError(f"{func} expects one-hot labels {name} (only 0s and 1s), got the value {bad}")
+    sums = y.sum(axis=-1)
+    if y.size and not np.all(sums == 1):
+        row = int(np.argmax(sums != 1)) if y.ndim == 2 else 0
+        raise ValueError(
+            f"{func} expects one-hot labels {name} with exactly one 1 per row, "
+            f"got row {row} summing to {np.atleast_1d(sums)[row]:g}"
+        )
+
+
+def check_class_ids(labels, n: int, k: int, func: str, name: str = "y") -> np.ndarray:
+    """Labels of ``n`` examples and ``k`` classes as class ids: int (n,) in 0..k-1, or one-hot (n, k).
+
+    Returns
+    -------
+    numpy.ndarray of numpy.intp, shape (n,)
+    """
+    expected = f"integer class ids of shape ({n},) in 0..{k - 1}, or one-hot labels of shape ({n}, {k})"
+    if isinstance(labels, (str, bytes)) or labels is None:
+        raise ValueError(f"{func} expects {name} to be {expected}, got {describe(labels)}")
+    try:
+        arr = np.asarray(labels)
+    except Exception:
+        raise ValueError(f"{func} expects {name} to be {expected}, got {describe(labels)}") from None
+    if arr.dtype == object or not (np.issubdtype(arr.dtype, np.number) or arr.dtype == bool):
+        raise ValueError(f"{func} expects {name} to be {expected}, got an array of dtype {arr.dtype}")
+    if arr.ndim == 1:
+        if not np.issubdtype(arr.dtype, np.integer):
+            hint = " (convert with y.astype(int))" if np.issubdtype(arr.dtype, np.floating) else ""
+            raise ValueError(f"{func} expects {name} to be {expected}, got a 1-D array of dtype {arr.dtype}{hint}")
+        if arr.shape[0] != n:
+            raise ValueError(f"{func} expects {name} to have one label per example ({n}), got {arr.shape[0]} labels")
+        if arr.size and (arr.min() < 0 or arr.max() >= k):
+            bad = arr[(arr < 0) | (arr >= k)][0]
+            raise ValueError(f"{func} expects class ids in 0..{k - 1} ({k} classes), got {bad}")
+        return arr.astype(np.intp, copy=False)
+    if arr.ndim == 2 and arr.shape == (n, k):
+        check_one_hot(arr, func, name)
+        return arr.argmax(axis=1).astype(np.intp)
+    raise ValueError(f"{func} expects {name} to be {expected}, got shape {arr.shape}")
+
+
+def check_float_dtype(dtype, func: str):
+    """``numpy.dtype`` of float32 or float64, or ``TypeError``."""
+    try:
+        dt = np.dtype(dtype)
+    except TypeError:
+        raise TypeError(f"{func} expects dtype to be numpy.float32 or numpy.float64, got {describe(dtype)}") from None
+    if dt not in (np.dtype(np.float32), np.dtype(np.float64)):
+        raise TypeError(f"{func} expects dtype to be numpy.float32 or numpy.float64, got {dt}")
+    return dt
+
+
+def as_rng(seed, func: str) -> np.random.Generator:
+    """A ``numpy.random.Generator`` from a non-negative int seed, a Generator (used as is) or None."""
+    if seed is None or isinstance(seed, np.random.Generator):
+        return np.random.default_rng(seed)
+    if isinstance(seed, bool) or not isinstance(seed, numbers.Integral) or seed < 0:
+        raise TypeError(f"{func} expects seed to be a non-negative integer, a Generator or None, got {describe(seed)}")
+    return np.random.default_rng(int(seed))

@@ -10,9 +10,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._validation import as_float_array
+from ._validation import as_float_array, check_class_ids, check_one_hot, describe
 
-__all__ = ["softmax", "log_softmax", "cross_entropy", "mean_squared_error", "one_hot", "EPS"]
+__all__ = ["softmax", "log_softmax", "cross_entropy", "softmax_cross_entropy", "mean_squared_error", "one_hot",
+           "EPS"]
 
 #: probabilities are clipped to [EPS, 1] before taking the log
 EPS = 1e-12
@@ -62,19 +63,6 @@ def log_softmax(x):
     return shifted - np.log(np.exp(shifted).sum(axis=-1, keepdims=True))
 
 
-def _check_one_hot(y: np.ndarray, func: str, name: str = "y") -> None:
-    if y.size and not np.all((y == 0) | (y == 1)):
-        bad = y[(y != 0) & (y != 1)][0]
-        raise ValueError(f"{func} expects one-hot labels {name} (only 0s and 1s), got the value {bad}")
-    sums = y.sum(axis=-1)
-    if y.size and not np.all(sums == 1):
-        row = int(np.argmax(sums != 1)) if y.ndim == 2 else 0
-        raise ValueError(
-            f"{func} expects one-hot labels {name} with exactly one 1 per row, "
-            f"got row {row} summing to {np.atleast_1d(sums)[row]:g}"
-        )
-
-
 def cross_entropy(y, y_hat):
     """Cross-entropy between one-hot labels and predicted probabilities, averaged over rows.
 
@@ -98,7 +86,7 @@ def cross_entropy(y, y_hat):
     y_hat = as_float_array(y_hat, "cross_entropy", "y_hat", ndim=(1, 2), allow_scalar=False)
     if y.shape != y_hat.shape:
         raise ValueError(f"cross_entropy expects y and y_hat of the same shape, got {y.shape} and {y_hat.shape}")
-    _check_one_hot(y, "cross_entropy")
+    check_one_hot(y, "cross_entropy")
     if y_hat.size and (y_hat.min() < 0 or y_hat.max() > 1):
         raise ValueError(
             "cross_entropy expects probabilities y_hat in [0, 1] (did you pass scores instead of softmax(scores)?), "
@@ -106,6 +94,57 @@ def cross_entropy(y, y_hat):
         )
     n = y.shape[0] if y.ndim == 2 else 1
     return float(-np.sum(y * np.log(np.clip(y_hat, EPS, 1.0))) / n)
+
+
+def softmax_cross_entropy(scores, labels, out=None, check_input=True):
+    """Mean cross-entropy of ``softmax(scores)`` and its gradient with respect to the scores.
+
+    With ``P = softmax(scores)`` (row-wise) and ``Y`` the one-hot labels::
+
+        loss    = -(1/N) sum_i log P[i, labels[i]]     (through log-softmax: no log of 0)
+        dscores = (P - Y) / N
+
+    the loss and gradient of a softmax output layer, computed together because
+    they share ``P``.
+
+    Parameters
+    ----------
+    scores : numpy.ndarray, shape (N, K)
+        Scores (logits), one row per example.
+    labels : array_like
+        Class ids, shape (N,), or one-hot rows, shape (N, K).
+    out : numpy.ndarray, shape (N, K), optional
+        Where to write ``dscores``; may be ``scores`` itself (computed in place).
+    check_input : bool
+        False skips the checks of ``scores`` and ``labels``, for a training loop
+        that checked its data once: ``scores`` must then be a float array and
+        ``labels`` integer class ids in range.
+
+    Returns
+    -------
+    loss : float
+    dscores : numpy.ndarray, shape (N, K)
+    """
+    if check_input:
+        scores = as_float_array(scores, "softmax_cross_entropy", "scores", ndim=2, allow_scalar=False)
+        n, k = scores.shape
+        if n == 0 or k == 0:
+            raise ValueError(f"softmax_cross_entropy expects at least one row and one class, got shape {scores.shape}")
+        labels = check_class_ids(labels, n, k, "softmax_cross_entropy", "labels")
+        if out is not None and (not isinstance(out, np.ndarray) or out.shape != scores.shape
+                                or out.dtype != scores.dtype):
+            raise ValueError(f"softmax_cross_entropy expects out to be an array of shape {scores.shape} and "
+                             f"dtype {scores.dtype}, got {describe(out)}")
+    n = scores.shape[0]
+    rows = np.arange(n)
+    out = np.subtract(scores, scores.max(axis=1, keepdims=True), out=out)  # every row's maximum is now 0
+    picked = out[rows, labels]  # log-softmax at the label = picked - log(sums)
+    np.exp(out, out=out)
+    sums = out.sum(axis=1)
+    loss = float(np.log(sums).sum() - picked.sum()) / n
+    out /= (sums * n)[:, None]  # P / N
+    out[rows, labels] -= 1.0 / n
+    return loss, out
 
 
 def mean_squared_error(y, y_hat):

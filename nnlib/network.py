@@ -13,9 +13,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._validation import as_float_array, check_int, describe
+from ._validation import as_float_array, check_int, check_one_hot, describe
 from .activations import sigmoid, sigmoid_grad
-from .losses import _check_one_hot, cross_entropy, softmax
+from .losses import cross_entropy, softmax
 
 __all__ = ["forward_backward_prop", "param_count", "pack_params", "unpack_params"]
 
@@ -113,7 +113,7 @@ def forward_backward_prop(data, labels, params, dimensions):
         raise ValueError(f"{func} expects labels of shape (M, Dy) = ({X.shape[0]}, {dy}), got shape {Y.shape}")
     if X.shape[0] == 0:
         raise ValueError(f"{func} expects at least one example, got data of shape {X.shape}")
-    _check_one_hot(Y, func, "labels")
+    check_one_hot(Y, func, "labels")
     W1, b1, W2, b2 = unpack_params(params, (dx, h, dy))
     M = X.shape[0]
 

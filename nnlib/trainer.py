@@ -1,0 +1,257 @@
+"""The training loop of :class:`nnlib.MLP`: mini-batch SGD with momentum, in place.
+
+:meth:`MLP.fit` checks its data and calls :func:`train`. Every step computes
+what the model's own forward and backward passes compute (the unit tests check
+that both agree), but in buffers allocated once, with in-place numpy operations:
+
+==========  ===============================================  ==========================
+forward     ``Z_l = A_{l-1} W_l + b_l``, ``A_l = f(Z_l)``    ``A_l`` overwrites ``Z_l``;
+                                                             ``f'(A_l)`` is kept in ``T_l``
+output      ``D = lr * dL/dZ_L``                             softmax + cross-entropy
+                                                             (:func:`nnlib.losses.softmax_cross_entropy`)
+                                                             or ``Z - Y``, in place
+backward    ``GW_l = A_{l-1}^T D``, ``Gb_l = 1^T D``,        the weight gradients come out
+            ``D <- (D W_l^T) * T_{l-1}``                     of the products already scaled
+update      ``V <- mu V - G``, ``theta <- theta + V``        three numpy calls for all the
+                                                             parameters at once
+==========  ===============================================  ==========================
+
+All the parameters live in one vector ``theta`` (the layout of
+:meth:`MLP.get_params_vector`), the ``W_l`` and ``b_l`` being views of it, and so
+do their gradients ``G`` and velocities ``V``: the update is three passes over
+one array rather than three calls per parameter. The network's own parameters
+are written back at the end of every epoch.
+"""
+from __future__ import annotations
+
+import contextlib
+import math
+
+import numpy as np
+
+from ._validation import check_int, check_number, describe
+from .losses import softmax_cross_entropy
+
+__all__ = ["train"]
+
+
+# ---------------------------------------------------------------------------
+# in-place activations: a <- f(z) in z, and t <- f'(a) (the derivative from the OUTPUT, as in nnlib.activations)
+
+def _relu_(z, t):
+    np.greater(z, 0, out=t)  # 1.0 where z > 0 (that is, where a > 0), else 0.0
+    z *= t
+
+
+def _tanh_(z, t):
+    np.tanh(z, out=z)
+    np.multiply(z, z, out=t)
+    np.subtract(1, t, out=t)
+
+
+def _sigmoid_(z, t):
+    z *= 0.5  # sigmoid(z) = (1 + tanh(z / 2)) / 2: never overflows, and works in place
+    np.tanh(z, out=z)
+    z *= 0.5
+    z += 0.5
+    np.subtract(1, z, out=t)
+    t *= z
+
+
+_ACTIVATIONS_ = {"relu": _relu_, "tanh": _tanh_, "sigmoid": _sigmoid_, "identity": None}
+
+
+class _Buffers:
+    """Parameters, gradients, velocities and activations of one network, for batches of up to ``batch`` rows."""
+
+    def __init__(self, sizes, dtype, batch, theta, momentum):
+        self.theta = theta  # W1, b1, W2, b2, ... in one vector
+        self.G = np.empty_like(theta)
+        self.V = np.zeros_like(theta) if momentum else None
+        self.W, self.b, self.GW, self.Gb = [], [], [], []
+        ofs = 0
+        for n_in, n_out in zip(sizes[:-1], sizes[1:]):
+            for params, grads, shape in ((self.W, self.GW, (n_in, n_out)), (self.b, self.Gb, (n_out,))):
+                size = math.prod(shape)
+                params.append(theta[ofs:ofs + size].reshape(shape))
+                grads.append(self.G[ofs:ofs + size].reshape(shape))
+                ofs += size
+        # hidden layers: Z (pre-activations, then activations), T (f' of the activations), D (gradients);
+        # the output scores in column-major order, so that the softmax's row reductions run along memory
+        self.Z = [np.empty((batch, s), dtype) for s in sizes[1:-1]] + [np.empty((batch, sizes[-1]), dtype, order="F")]
+        self.T = [np.empty((batch, s), dtype) for s in sizes[1:-1]]
+        self.D = [np.empty((batch, s), dtype) for s in sizes[1:-1]]
+        self.X = np.empty((batch, sizes[0]), dtype)
+        self.ones = np.ones(batch, dtype)
+        self._views = {}
+
+    def views(self, nb):
+        """The first ``nb`` rows of every batch-sized buffer (made once per batch size)."""
+        if nb not in self._views:
+            self._views[nb] = ([z[:nb] for z in self.Z], [t[:nb] for t in self.T], [d[:nb] for d in self.D],
+                               self.X[:nb], self.ones[:nb])
+        return self._views[nb]
+
+
+class _Step:
+    """One SGD step of an MLP on a mini-batch, in the buffers of :class:`_Buffers` (see the module's table)."""
+
+    def __init__(self, net, batch, lr, mu, theta):
+        self.lr, self.mu, self.reg = lr, mu, net.reg_lambda
+        self.softmax = net.output == "softmax"
+        self.f_ = _ACTIVATIONS_[net.activation]
+        self.buf = _Buffers(net.layer_sizes, net.dtype, batch, theta, mu)
+        self.R = [np.empty_like(W) for W in self.buf.W] if self.reg else None  # scratch for the L2 gradient
+
+    def gather(self, X, y, idx):
+        """Step on the rows ``idx`` of ``X`` and ``y``, gathered into the input buffer."""
+        xb = self.buf.views(idx.shape[0])[3]
+        np.take(X, idx, axis=0, out=xb, mode="clip")  # indices are valid; "clip" avoids a buffered copy
+        return self(xb, y[idx])
+
+    def __call__(self, xb, yb):
+        """Update the parameters for the mini-batch ``(xb, yb)``; return its loss (with the L2 term)."""
+        nb = xb.shape[0]
+        buf = self.buf
+        Z, T, D, _, ones = buf.views(nb)
+        W, b, f_ = buf.W, buf.b, self.f_
+        L = len(W)
+        # forward
+        a = xb
+        for l in range(L - 1):
+            z = Z[l]
+            np.matmul(a, W[l], out=z)
+            z += b[l]
+            if f_ is not None:
+                f_(z, T[l])
+            a = z
+        z = Z[-1]  # column-major: computed as (W^T A^T), written through its row-major transpose
+        np.matmul(W[-1].T, a.T, out=z.T)
+        z += b[-1]
+        # output: the loss, and D = lr * dL/dZ in place
+        if self.softmax:
+            loss, d = softmax_cross_entropy(z, yb, out=z, check_input=False)
+            d *= self.lr
+        else:
+            z -= yb
+            loss = 0.5 * float(np.vdot(z, z)) / nb
+            z *= self.lr / nb
+            d = z
+        if self.reg:
+            loss += 0.5 * self.reg * sum(float(np.vdot(w, w)) for w in W)
+        # backward
+        GW, Gb = buf.GW, buf.Gb
+        for l in range(L - 1, -1, -1):
+            a_prev = xb if l == 0 else Z[l - 1]
+            np.matmul(a_prev.T, d, out=GW[l])
+            np.matmul(ones, d, out=Gb[l])
+            if l > 0:
+                d_prev = D[l - 1]
+                np.matmul(d, W[l].T, out=d_prev)
+                if f_ is not None:
+                    d_prev *= T[l - 1]
+                d = d_prev
+        # update
+        if self.reg:
+            for w, gw, r in zip(W, GW, self.R):
+                np.multiply(w, self.lr * self.reg, out=r)
+                gw += r
+        if self.mu:
+            V = buf.V
+            V *= self.mu
+            V -= buf.G
+            buf.theta += V
+        else:
+            buf.theta -= buf.G
+        return loss
+
+
+def train(net, X, y, epochs, learning_rate, batch_size=None, momentum=0.0, progress=False,
+          validation_data=None, shuffle=True, blas_threads=None, rng=None, func="MLP.fit"):
+    """Train ``net`` by mini-batch SGD with momentum; the loop behind :meth:`MLP.fit`.
+
+    Parameters
+    ----------
+    net : nnlib.MLP
+    X : numpy.ndarray, shape (N, D)
+        Inputs, already checked and of the network's dtype (as :meth:`MLP.fit` passes them).
+    y : numpy.ndarray
+        Class ids (N,) of numpy.intp for a softmax output, targets (N, K) of the network's dtype for a linear one.
+    epochs, learning_rate, batch_size, momentum, progress, shuffle, blas_threads
+        As in :meth:`MLP.fit` (checked here).
+    validation_data : tuple (X_val, y_val), optional
+        Already checked; ``net.loss`` is evaluated on it after every epoch.
+    rng : numpy.random.Generator
+        Draws the order of the examples in every epoch.
+    func : str
+        The name used in error messages.
+
+    Returns
+    -------
+    dict
+        ``{"loss": [...], "val_loss": [...]}`` as documented in :meth:`MLP.fit`.
+    """
+    epochs = check_int(epochs, func, "epochs", minimum=1)
+    lr = check_number(learning_rate, func, "learning_rate", minimum=0, strict=True)
+    n = X.shape[0]
+    batch = n if batch_size is None else min(check_int(batch_size, func, "batch_size", minimum=1), n)
+    mu = check_number(momentum, func, "momentum", minimum=0)
+    if mu >= 1:
+        raise ValueError(f"{func} expects momentum in [0, 1), got {mu}")
+    for flag, name in ((progress, "progress"), (shuffle, "shuffle")):
+        if not isinstance(flag, (bool, np.bool_)):
+            raise TypeError(f"{func} expects {name} to be True or False, got {describe(flag)}")
+    if blas_threads is None:
+        limits = contextlib.nullcontext()
+    else:
+        from threadpoolctl import threadpool_limits
+
+        limits = threadpool_limits(limits=check_int(blas_threads, func, "blas_threads", minimum=1), user_api="blas")
+
+    history = {"loss": []}
+    if validation_data is not None:
+        history["val_loss"] = []
+    saved = net.get_params_vector()
+    step = _Step(net, batch, lr, mu, saved.copy())
+    n_batches = -(-n // batch)
+    bar = None
+    if progress:
+        from tqdm.auto import tqdm
+
+        bar = tqdm(total=epochs * n_batches, unit="batch", desc=func, leave=True)
+        every = max(1, n_batches // 20)
+    try:
+        with limits, np.errstate(over="ignore", invalid="ignore", under="ignore"):
+            for epoch in range(epochs):
+                order = rng.permutation(n) if shuffle and n > 1 else None
+                total = 0.0
+                for k, start in enumerate(range(0, n, batch)):
+                    stop = min(start + batch, n)
+                    if order is None:
+                        loss = step(X[start:stop], y[start:stop])
+                    else:
+                        loss = step.gather(X, y, order[start:stop])
+                    if not math.isfinite(loss):
+                        raise FloatingPointError(
+                            f"{func}: the loss became {loss} at epoch {epoch + 1}, mini-batch {k + 1}, so training "
+                            f"diverged with learning_rate={lr:g}. Try a smaller learning rate (for example "
+                            f"{lr / 10:g}) or inputs scaled to a small range; the parameters were restored to "
+                            "their values before fit.")
+                    total += loss * (stop - start)
+                    if bar is not None and ((k + 1) % every == 0 or stop == n):
+                        bar.update((k + 1) - bar.n + epoch * n_batches)
+                        bar.set_postfix(epoch=epoch + 1, loss=f"{total / stop:.4g}", refresh=False)
+                history["loss"].append(total / n)
+                net.set_params_vector(step.buf.theta)
+                if validation_data is not None:
+                    history["val_loss"].append(net.loss(*validation_data))
+                    if bar is not None:
+                        bar.set_postfix(epoch=epoch + 1, loss=f"{total / n:.4g}",
+                                        val_loss=f"{history['val_loss'][-1]:.4g}", refresh=False)
+    except FloatingPointError:
+        net.set_params_vector(saved)
+        raise
+    finally:
+        if bar is not None:
+            bar.close()
+    return history
