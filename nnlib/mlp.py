@@ -1,9 +1,9 @@
 """The reference multi-layer perceptron of the course.
 
-``MLP([D, H1, ..., K])`` stacks :class:`~nnlib.layers.Dense` and
-:class:`~nnlib.layers.Activation` layers::
+``MLP([D, H1, ..., K])`` stacks chapter 6's :class:`~nnlib.layers.Layer`, a dense
+layer followed by its activation (the identity for the last one)::
 
-    X (N, D) -> Dense -> f -> Dense -> f -> ... -> Dense -> output (N, K)
+    X (N, D) -> f(X W1 + b1) -> f(. W2 + b2) -> ... -> . WL + bL = scores (N, K)
 
 with one of two outputs:
 
@@ -29,7 +29,7 @@ from __future__ import annotations
 import numpy as np
 
 from ._validation import as_float_array, as_rng, check_class_ids, check_float_dtype, check_int, check_number, describe
-from .layers import Activation, Dense
+from .layers import Layer
 from .losses import softmax, softmax_cross_entropy
 from .trainer import train
 
@@ -61,9 +61,8 @@ class MLP:
 
     Notes
     -----
-    Initialisation: He (normal, std ``sqrt(2 / fan_in)``) for ReLU and the
-    identity, Xavier/Glorot (uniform, ``a = sqrt(6 / (fan_in + fan_out))``) for
-    tanh and sigmoid; biases start at 0.
+    Initialisation (see :data:`nnlib.layers.INITIALISATIONS`): "he" for ReLU and
+    the identity, "glorot" for tanh and sigmoid; biases start at 0.
 
     Parameters are packed in one vector (:meth:`get_params_vector`) as
     ``[W1.ravel(), b1, W2.ravel(), b2, ...]`` (row-major, ``W_l`` of shape
@@ -98,15 +97,11 @@ class MLP:
         self.reg_lambda = check_number(reg_lambda, "MLP", "reg_lambda", minimum=0)
         self.dtype = check_float_dtype(dtype, "MLP")
         self._rng = as_rng(seed, "MLP")
-        init = "xavier" if activation in ("tanh", "sigmoid") else "he"
-        self.layers = []
-        n_dense = len(self.layer_sizes) - 1
-        for i in range(n_dense):
-            self.layers.append(Dense(self.layer_sizes[i], self.layer_sizes[i + 1], init=init, rng=self._rng,
-                                     dtype=self.dtype))
-            if i < n_dense - 1:
-                self.layers.append(Activation(activation))
-        self._dense = [layer for layer in self.layers if isinstance(layer, Dense)]
+        init = "glorot" if activation in ("tanh", "sigmoid") else "he"
+        n = len(self.layer_sizes) - 1
+        self.layers = [Layer(self.layer_sizes[i], self.layer_sizes[i + 1], activation if i < n - 1 else "identity",
+                             init, self._rng, self.dtype) for i in range(n)]
+        self._has_gradients = False
         self.history_ = None
 
     def __repr__(self):
@@ -159,7 +154,7 @@ class MLP:
         list of numpy.ndarray
             ``W_l`` of shape ``(layer_sizes[l-1], layer_sizes[l])`` and ``b_l`` of shape ``(layer_sizes[l],)``.
         """
-        return [p for layer in self._dense for p in layer.parameters()]
+        return [p for layer in self.layers for p in layer.parameters()]
 
     def gradients(self):
         """``[dW1, db1, dW2, db2, ...]`` from the last :meth:`compute_gradients` (or :meth:`loss_and_grad`).
@@ -167,25 +162,25 @@ class MLP:
         The gradients include the L2 term. :meth:`fit` does not fill them (it
         works in its own buffers).
         """
-        if self._dense[0].dW is None:
+        if not self._has_gradients:
             raise RuntimeError("MLP.gradients: no gradients yet, call compute_gradients(X, y) first")
-        return [g for layer in self._dense for g in layer.gradients()]
+        return [g for layer in self.layers for g in layer.gradients()]
 
     def _forward(self, X):
         """Output scores (N, K) through the layers' forward passes, which cache what the backward needs."""
         out = X
         for layer in self.layers:
-            out = layer._forward(out)
+            out = layer.forward(out)
         return out
 
     def _scores(self, X, chunk=8192):
-        """Output scores (N, K), computed ``chunk`` rows at a time (for evaluation: the caches are not kept)."""
+        """Output scores (N, K), computed ``chunk`` rows at a time: for evaluation on data of any size."""
         return np.concatenate([self._forward(X[s:s + chunk]) for s in range(0, X.shape[0], chunk)])
 
     def _reg_loss(self):
         if not self.reg_lambda:
             return 0.0
-        return 0.5 * self.reg_lambda * sum(float(np.vdot(layer.W, layer.W)) for layer in self._dense)
+        return 0.5 * self.reg_lambda * sum(float(np.vdot(layer.W, layer.W)) for layer in self.layers)
 
     def _data_loss_and_dscores(self, Z, y):
         """Batch-mean loss and its gradient with respect to the scores Z."""
@@ -216,10 +211,11 @@ class MLP:
     def _compute_gradients(self, X, y):
         loss, d = self._data_loss_and_dscores(self._forward(X), y)
         for layer in reversed(self.layers):
-            d = layer._backward(d)
+            d = layer.backward(d)
         if self.reg_lambda:
-            for layer in self._dense:
+            for layer in self.layers:
                 layer.dW = layer.dW + self.reg_lambda * layer.W
+        self._has_gradients = True
         return loss + self._reg_loss(), self.gradients()
 
     def loss(self, X, y):
