@@ -54,7 +54,7 @@ INITIALISATIONS = {
     "glorot": Initialisation(
         "U(-a, a), a = sqrt(6 / (fan_in + fan_out)), variance 2 / (fan_in + fan_out)",
         lambda fan_in, fan_out: math.sqrt(2.0 / (fan_in + fan_out)),
-        "Glorot and Bengio (2010), 'Xavier': the forward and the backward pass alike"),
+        "Glorot and Bengio (2010), 'Xavier': keeps the variance forward and backward alike"),
     "he": Initialisation(
         "N(0, 2 / fan_in)", lambda fan_in, fan_out: math.sqrt(2.0 / fan_in),
         "He et al. (2015), 'Kaiming': keeps the variance through ReLU layers"),
