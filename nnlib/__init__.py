@@ -6,7 +6,7 @@ from here, so a reader stuck on one exercise is never blocked in the next.
 from .activations import (ACTIVATIONS, identity, identity_grad, relu, relu_grad, sigmoid, sigmoid_grad, tanh,
                           tanh_grad)
 from .gradcheck import gradcheck_naive, numerical_gradient, relative_error
-from .losses import cross_entropy, log_softmax, mean_squared_error, one_hot, softmax
+from .losses import cross_entropy, log_softmax, mean_squared_error, one_hot, softmax, softmax_cross_entropy
 from .network import forward_backward_prop, pack_params, param_count, unpack_params
 from .layers import Activation, Dense, Layer, init_weights, layer_backward, layer_forward
 from .mlp import MLP

@@ -103,11 +103,11 @@ class _Step:
         self.buf = _Buffers(net.layer_sizes, net.dtype, batch, theta, mu)
         self.R = [np.empty_like(W) for W in self.buf.W] if self.reg else None  # scratch for the L2 gradient
 
-    def gather(self, X, y, idx):
-        """Step on the rows ``idx`` of ``X`` and ``y``, gathered into the input buffer."""
+    def gather(self, X, idx, yb):
+        """Step on the rows ``idx`` of ``X`` (gathered into the input buffer) with their labels ``yb``."""
         xb = self.buf.views(idx.shape[0])[3]
         np.take(X, idx, axis=0, out=xb, mode="clip")  # indices are valid; "clip" avoids a buffered copy
-        return self(xb, y[idx])
+        return self(xb, yb)
 
     def __call__(self, xb, yb):
         """Update the parameters for the mini-batch ``(xb, yb)``; return its loss (with the L2 term)."""
@@ -224,13 +224,14 @@ def train(net, X, y, epochs, learning_rate, batch_size=None, momentum=0.0, progr
         with limits, np.errstate(over="ignore", invalid="ignore", under="ignore"):
             for epoch in range(epochs):
                 order = rng.permutation(n) if shuffle and n > 1 else None
+                y_epoch = y if order is None else y[order]  # the labels in the epoch's order, at once
                 total = 0.0
                 for k, start in enumerate(range(0, n, batch)):
                     stop = min(start + batch, n)
                     if order is None:
                         loss = step(X[start:stop], y[start:stop])
                     else:
-                        loss = step.gather(X, y, order[start:stop])
+                        loss = step.gather(X, order[start:stop], y_epoch[start:stop])
                     if not math.isfinite(loss):
                         raise FloatingPointError(
                             f"{func}: the loss became {loss} at epoch {epoch + 1}, mini-batch {k + 1}, so training "

@@ -1,11 +1,12 @@
-"""Unit tests for nnlib.losses: softmax, cross-entropy, MSE, one_hot."""
+"""Unit tests for nnlib.losses: softmax, cross-entropy, softmax_cross_entropy, MSE, one_hot."""
 import math
 import warnings
 
 import numpy as np
 import pytest
 
-from nnlib import cross_entropy, log_softmax, mean_squared_error, one_hot, softmax
+from nnlib import (cross_entropy, log_softmax, mean_squared_error, numerical_gradient, one_hot, softmax,
+                   softmax_cross_entropy)
 
 
 def _softmax_by_hand(row):
@@ -113,3 +114,65 @@ def test_one_hot():
         one_hot(np.array([0.5, 1.0]))
     with pytest.raises(ValueError, match="num_classes=2"):
         one_hot(np.array([0, 2]), 2)
+
+
+# ---------------------------------------------------------------------------- softmax + cross-entropy together
+
+def test_softmax_cross_entropy_by_hand():
+    Z = np.array([[1.0, 2.0, 0.5], [0.0, -1.0, 3.0]])
+    y = np.array([1, 0])
+    rows = [_softmax_by_hand(r) for r in Z.tolist()]
+    expected_loss = -(math.log(rows[0][1]) + math.log(rows[1][0])) / 2
+    expected_grad = np.array(rows) / 2
+    expected_grad[0, 1] -= 0.5
+    expected_grad[1, 0] -= 0.5
+    loss, grad = softmax_cross_entropy(Z, y)
+    assert math.isclose(loss, expected_loss, rel_tol=1e-12)
+    assert np.allclose(grad, expected_grad, rtol=0, atol=1e-15)
+    assert loss == pytest.approx(cross_entropy(one_hot(y, 3), softmax(Z)), rel=1e-12)
+
+
+def test_softmax_cross_entropy_gradient_is_the_numerical_one():
+    rng = np.random.default_rng(1)
+    Z = rng.normal(size=(5, 4))
+    y = rng.integers(0, 4, size=5)
+    _, grad = softmax_cross_entropy(Z, y)
+    assert np.allclose(grad, numerical_gradient(lambda z: softmax_cross_entropy(z, y)[0], Z.copy()), atol=1e-8)
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_softmax_cross_entropy_in_place_and_with_one_hot_labels(dtype):
+    rng = np.random.default_rng(2)
+    Z = rng.normal(size=(6, 3)).astype(dtype)
+    y = rng.integers(0, 3, size=6)
+    before = Z.copy()
+    loss, grad = softmax_cross_entropy(Z, y)
+    assert np.array_equal(Z, before) and grad.dtype == dtype
+    assert softmax_cross_entropy(Z, one_hot(y, 3))[0] == loss
+    F = np.asfortranarray(Z)
+    loss_in_place, out = softmax_cross_entropy(F, y, out=F, check_input=False)
+    assert out is F and loss_in_place == pytest.approx(loss, rel=1e-6) and np.allclose(F, grad, atol=1e-7)
+
+
+def test_softmax_cross_entropy_of_huge_scores_without_warnings():
+    Z = np.array([[1e4, -1e4, 0.0], [-1e4, 1e4, 1e4]])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        loss, grad = softmax_cross_entropy(Z, np.array([1, 0]))
+    assert math.isclose(loss, (2e4 + (2e4 + math.log(2))) / 2, rel_tol=1e-12)
+    assert np.all(np.isfinite(grad))
+
+
+@pytest.mark.parametrize("scores, labels, kwargs, error, match", [
+    (np.zeros((2, 3)), np.array([0, 3]), {}, ValueError, r"class ids in 0..2 \(3 classes\), got 3"),
+    (np.zeros((2, 3)), np.array([0, -1]), {}, ValueError, "class ids in 0..2"),
+    (np.zeros((2, 3)), np.array([0, 1, 2]), {}, ValueError, r"one label per example \(2\), got 3"),
+    (np.zeros((2, 3)), np.array([0.0, 1.0]), {}, ValueError, "integer class ids.*astype"),
+    (np.zeros((2, 3)), np.array([[1.0, 1.0, 0.0], [0.0, 1.0, 0.0]]), {}, ValueError, "exactly one 1 per row"),
+    (np.zeros(3), np.array([0]), {}, ValueError, "2-D array"),
+    (np.array([[np.nan, 0.0]]), np.array([0]), {}, ValueError, "finite"),
+    (np.zeros((2, 3)), np.array([0, 1]), {"out": np.zeros((3, 2))}, ValueError, r"out to be an array of shape \(2, 3\)"),
+])
+def test_softmax_cross_entropy_bad_input(scores, labels, kwargs, error, match):
+    with pytest.raises(error, match=match):
+        softmax_cross_entropy(scores, labels, **kwargs)
