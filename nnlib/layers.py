@@ -13,23 +13,20 @@ This is the code chapter 6 teaches (same names, same cache), with input checks::
     Layer(n_in, n_out, activation, init, rng)   the two functions with their parameters
 
 The initial weights come from :func:`init_weights`, one of the initialisations of
-:data:`INITIALISATIONS`, the one table of them in nnlib. ``Dense`` and
-``Activation``, at the end, are the two halves of a ``Layer`` that :class:`nnlib.MLP`
-still builds on.
+:data:`INITIALISATIONS`, the one table of them in nnlib. :class:`nnlib.MLP` is a
+list of these layers.
 """
 from __future__ import annotations
 
 import math
-import numbers
 from typing import Callable, NamedTuple
 
 import numpy as np
 
-from ._validation import as_float_array, check_int, describe
+from ._validation import as_float_array, check_float_dtype, check_int, describe
 from .activations import ACTIVATIONS
 
-__all__ = ["INITIALISATIONS", "init_weights", "layer_forward", "layer_backward", "Layer",
-           "Dense", "Activation"]
+__all__ = ["INITIALISATIONS", "init_weights", "layer_forward", "layer_backward", "Layer"]
 
 
 class Initialisation(NamedTuple):
@@ -59,30 +56,6 @@ INITIALISATIONS = {
         "N(0, 2 / fan_in)", lambda fan_in, fan_out: math.sqrt(2.0 / fan_in),
         "He et al. (2015), 'Kaiming': keeps the variance through ReLU layers"),
 }
-
-
-def _as_rng(seed=None, rng=None, func="Dense"):
-    if rng is not None and seed is not None:
-        raise ValueError(f"{func} expects either seed or rng, not both")
-    if rng is not None:
-        if not isinstance(rng, np.random.Generator):
-            raise TypeError(f"{func} expects rng to be a numpy.random.Generator, got {describe(rng)}")
-        return rng
-    if seed is None or isinstance(seed, np.random.Generator):
-        return np.random.default_rng(seed)
-    if isinstance(seed, bool) or not isinstance(seed, numbers.Integral) or seed < 0:
-        raise TypeError(f"{func} expects seed to be a non-negative integer, a Generator or None, got {describe(seed)}")
-    return np.random.default_rng(int(seed))
-
-
-def _check_dtype(dtype, func):
-    try:
-        dt = np.dtype(dtype)
-    except TypeError:
-        raise TypeError(f"{func} expects dtype to be numpy.float32 or numpy.float64, got {describe(dtype)}") from None
-    if dt not in (np.dtype(np.float32), np.dtype(np.float64)):
-        raise TypeError(f"{func} expects dtype to be numpy.float32 or numpy.float64, got {dt}")
-    return dt
 
 
 def _check_name(value, table, func, name):
@@ -123,8 +96,11 @@ def init_weights(fan_in, fan_out, method="he", rng=None, dtype=np.float64):
     fan_in = check_int(fan_in, "init_weights", "fan_in", minimum=1)
     fan_out = check_int(fan_out, "init_weights", "fan_out", minimum=1)
     method = _check_method(method, "init_weights", "method")
-    rng = _as_rng(rng=rng, func="init_weights")
-    dtype = _check_dtype(dtype, "init_weights")
+    if rng is None:
+        rng = np.random.default_rng()
+    elif not isinstance(rng, np.random.Generator):
+        raise TypeError(f"init_weights expects rng to be a numpy.random.Generator, got {describe(rng)}")
+    dtype = check_float_dtype(dtype, "init_weights")
     if method == "glorot":
         a = math.sqrt(6.0 / (fan_in + fan_out))  # U(-a, a) has variance a^2 / 3 = 2 / (fan_in + fan_out)
         W = rng.uniform(-a, a, size=(fan_in, fan_out))
@@ -286,133 +262,3 @@ class Layer:
 
     def __repr__(self):
         return f"Layer({self.W.shape[0]} -> {self.W.shape[1]}, {self.activation})"
-
-
-# ------------------------------------------------------- the two halves of a Layer, for nnlib.MLP
-
-class Dense:
-    """``Z = X W + b``: a :class:`Layer` without its activation (the building block of :class:`nnlib.MLP`).
-
-    Parameters
-    ----------
-    in_features, out_features : int
-        D and M: the layer maps (N, D) to (N, M).
-    init : {"small", "lecun", "glorot", "he"}
-        Initialisation of ``W`` (see :data:`INITIALISATIONS`); ``b`` starts at 0.
-    seed : int, optional
-        Seed of the generator used for ``W`` (or pass ``rng``).
-    rng : numpy.random.Generator, optional
-    dtype : numpy.float32 or numpy.float64
-
-    Attributes
-    ----------
-    W : numpy.ndarray, shape (D, M)
-    b : numpy.ndarray, shape (M,)
-    dW, db : numpy.ndarray or None
-        Gradients stored by the last :meth:`backward`.
-    """
-
-    #: "xavier" is the name nnlib.mlp still passes for "glorot" (the same uniform draw)
-    _OLD_NAMES = {"xavier": "glorot"}
-
-    def __init__(self, in_features, out_features, init="he", seed=None, rng=None, dtype=np.float64):
-        self.in_features = check_int(in_features, "Dense", "in_features", minimum=1)
-        self.out_features = check_int(out_features, "Dense", "out_features", minimum=1)
-        self.dtype = _check_dtype(dtype, "Dense")
-        rng = _as_rng(seed, rng, "Dense")
-        init = _check_method(self._OLD_NAMES.get(init, init), "Dense")
-        self.W = init_weights(self.in_features, self.out_features, init, rng=rng, dtype=self.dtype)
-        self.b = np.zeros(self.out_features, dtype=self.dtype)
-        self.dW = None
-        self.db = None
-        self._X = None
-
-    def __repr__(self):
-        return f"Dense({self.in_features}, {self.out_features}, dtype={self.dtype.name})"
-
-    def parameters(self):
-        """``[W, b]``, the arrays themselves (updating them in place updates the layer)."""
-        return [self.W, self.b]
-
-    def gradients(self):
-        """``[dW, db]`` from the last :meth:`backward`."""
-        if self.dW is None:
-            raise RuntimeError("Dense.gradients: no gradients yet, call forward(X) and then backward(dout) first")
-        return [self.dW, self.db]
-
-    def forward(self, X):
-        """``Z = X W + b`` for ``X`` of shape (N, D); caches ``X``. Returns Z, (N, M)."""
-        X = as_float_array(X, "Dense.forward", "X", ndim=2, allow_scalar=False)
-        if X.shape[1] != self.in_features:
-            raise ValueError(f"Dense.forward expects X of shape (N, {self.in_features}), got shape {X.shape}")
-        return self._forward(X.astype(self.dtype, copy=False))
-
-    def _forward(self, X):
-        self._X = X
-        return X @ self.W + self.b
-
-    def backward(self, dout):
-        """Store ``dW = X^T dout`` and ``db = sum_rows(dout)`` for ``dout`` (N, M); return ``dX = dout W^T`` (N, D)."""
-        if self._X is None:
-            raise RuntimeError("Dense.backward called before forward: there is no cached input")
-        dout = as_float_array(dout, "Dense.backward", "dout", ndim=2, allow_scalar=False)
-        expected = (self._X.shape[0], self.out_features)
-        if dout.shape != expected:
-            raise ValueError(f"Dense.backward expects dout of shape {expected} (the shape of the forward output), "
-                             f"got {dout.shape}")
-        return self._backward(dout.astype(self.dtype, copy=False))
-
-    def _backward(self, dout):
-        self.dW = self._X.T @ dout
-        self.db = dout.sum(axis=0)
-        return dout @ self.W.T
-
-
-class Activation:
-    """``A = f(Z)``, elementwise: the other half of a :class:`Layer` (caches the output ``A``).
-
-    Parameters
-    ----------
-    name : {"sigmoid", "tanh", "relu", "identity"}
-        A key of :data:`nnlib.ACTIVATIONS`; its derivative takes the output ``A``.
-    """
-
-    def __init__(self, name):
-        if name not in ACTIVATIONS:
-            raise ValueError(f"Activation expects a name among {sorted(ACTIVATIONS)}, got {name!r}")
-        self.name = name
-        self.f, self.f_grad = ACTIVATIONS[name]
-        self._A = None
-
-    def __repr__(self):
-        return f"Activation({self.name!r})"
-
-    def parameters(self):
-        """An activation has no parameters: ``[]``."""
-        return []
-
-    def gradients(self):
-        """An activation has no parameters: ``[]``."""
-        return []
-
-    def forward(self, Z):
-        """``A = f(Z)`` for ``Z`` of any shape (N, M); caches and returns ``A``."""
-        Z = as_float_array(Z, f"Activation({self.name!r}).forward", "Z", allow_scalar=False)
-        return self._forward(Z)
-
-    def _forward(self, Z):
-        self._A = self.f(Z).astype(Z.dtype, copy=False)
-        return self._A
-
-    def backward(self, dout):
-        """``dZ = dout * f'(A)`` for ``dout`` of the shape of ``A``."""
-        if self._A is None:
-            raise RuntimeError(f"Activation({self.name!r}).backward called before forward: there is no cached output")
-        dout = as_float_array(dout, f"Activation({self.name!r}).backward", "dout", allow_scalar=False)
-        if dout.shape != self._A.shape:
-            raise ValueError(f"Activation({self.name!r}).backward expects dout of shape {self._A.shape} "
-                             f"(the shape of the forward output), got {dout.shape}")
-        return self._backward(dout)
-
-    def _backward(self, dout):
-        return (dout * self.f_grad(self._A)).astype(self._A.dtype, copy=False)

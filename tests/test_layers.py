@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from nnlib import numerical_gradient
-from nnlib.layers import INITIALISATIONS, Dense, Layer, init_weights, layer_backward, layer_forward
+from nnlib.layers import INITIALISATIONS, Layer, init_weights, layer_backward, layer_forward
 
 ACTS = ["sigmoid", "tanh", "relu", "identity"]
 BY_HAND = {  # the activations, written out independently of nnlib.activations
@@ -89,14 +89,6 @@ def test_init_weights_dtype_and_reproducibility():
 def test_init_weights_rejects_bad_input(args, error, pattern):
     with pytest.raises(error, match=pattern):
         init_weights(*args)
-
-
-def test_dense_still_understands_the_old_name_of_glorot():
-    # nnlib.mlp passes init="xavier" to Dense for tanh and sigmoid: it must stay Glorot's uniform draw
-    old = Dense(5, 3, init="xavier", rng=np.random.default_rng(4)).W
-    np.testing.assert_array_equal(old, init_weights(5, 3, "glorot", rng=np.random.default_rng(4)))
-    with pytest.raises(ValueError, match="Dense expects init to be one of"):
-        Dense(5, 3, init="kaiming")
 
 
 # ---------------------------------------------------------------------------- layer_forward
