@@ -67,16 +67,29 @@ def sigmoid_is_derivative(x):
     return s * (1 - s)
 
 
+def sigmoid_list(x):  # a list comprehension, the stable formula for each number
+    x = np.atleast_1d(np.asarray(x, dtype=float))
+    return [1 / (1 + math.exp(-v)) if v >= 0 else math.exp(v) / (1 + math.exp(v)) for v in x.ravel()]
+
+
+def sigmoid_float32(x):
+    x = np.asarray(x, dtype=np.float32)
+    e = np.exp(-np.abs(x))
+    return np.where(x >= 0, 1 / (1 + e), e / (1 + e))
+
+
 SIGMOID_WRONG = [
     (sigmoid_naive, "overflow"),
     (sigmoid_where_both_branches, "computes both A and B"),
     (sigmoid_wrong_sign, "sign in the exponent"),
     (sigmoid_negative_form_everywhere, "overflow"),
-    (sigmoid_zeros_like, "integer dtype"),
+    (sigmoid_zeros_like, r"(?s)dtype int64.*np\.zeros_like\(x\)"),
     (sigmoid_in_place, r"modified \w+ in place"),
     (sigmoid_math_exp, "use np.exp"),
     (sigmoid_no_return, "forget the return"),
     (sigmoid_is_derivative, "asks for the sigmoid itself"),
+    (sigmoid_list, r"a Python list of \d+ items, not a numpy array"),
+    (sigmoid_float32, r"(?s)dtype float32.*float64"),
 ]
 
 # --------------------------------------------------------------------------- Exercise 1.2: sigmoid_grad
@@ -89,6 +102,7 @@ SIGMOID_GRAD_WRONG = [
     (lambda s: 1 - s, "a factor s is missing"),
     (lambda s: s, "returned s itself"),
     (lambda s: 1 - s ** 2, "derivative of tanh"),
+    (lambda s: (np.asarray(s) * (1 - np.asarray(s))).tolist(), r"a Python (list|float)"),
 ]
 
 # --------------------------------------------------------------------------- Exercise 1.3: tanh_grad
@@ -100,6 +114,8 @@ TANH_GRAD_WRONG = [
     (lambda t: t ** 2 - 1, "wrong sign"),
     (lambda t: (1 - t) ** 2, r"is not 1 - t\*\*2"),
     (lambda t: t * (1 - t), "sigmoid's formula"),
+    (lambda t: 1 - np.asarray(t) ^ 2, r"(?s)\^ is exclusive-or.*t \*\* 2"),
+    (lambda t: (1 - np.asarray(t) ** 2).astype(np.float32), r"dtype float32"),
 ]
 
 # --------------------------------------------------------------------------- Exercise 1.4: relu
@@ -130,6 +146,8 @@ RELU_WRONG = [
     (lambda x: np.abs(x), "absolute value"),
     (relu_in_place, r"modified \w+ in place"),
     (relu_masked_copy_scalar_fails, "plain number"),
+    (lambda x: [max(0.0, v) for v in np.ravel(x)], r"a Python list of \d+ items, not a numpy array"),
+    (lambda x: np.maximum(x, 0).tolist(), r"a Python (list|float)"),
 ]
 
 # --------------------------------------------------------------------------- Exercise 1.5: relu_grad
@@ -146,9 +164,12 @@ RELU_GRAD_WRONG = [
     (lambda a: (np.asarray(a) >= 0).astype(float), "test a > 0"),
     (lambda a: np.heaviside(a, 0.5), "except at a = 0"),
     (lambda a: np.ones_like(np.asarray(a, dtype=float)), "except at a = 0"),
-    (lambda a: np.asarray(a) / np.abs(a), "division by zero"),
+    (lambda a: np.asarray(a) / np.abs(a), "fails at a = 0"),
     (lambda a: (np.asarray(a) <= 0).astype(float), "mask is inverted"),
     (relu_grad_in_place, r"modified \w+ in place"),
+    (lambda a: np.asarray(a) > 0, r"(?s)dtype bool.*\.astype\(float\)"),
+    (lambda a: (np.asarray(a) > 0).astype(int), r"dtype int64"),
+    (lambda a: np.where(np.asarray(a) > 0, 1, 0), r"dtype int64"),
 ]
 
 # --------------------------------------------------------------------------- Exercise 2.1: softmax
@@ -191,6 +212,14 @@ def softmax_unnormalised(x):
     return np.exp(x - np.max(x, axis=-1, keepdims=True))
 
 
+def softmax_naive_in_2d(x):  # the 1-D branch is right, the 2-D one forgets the maximum
+    if x.ndim == 1:
+        e = np.exp(x - x.max())
+        return e / e.sum()
+    e = np.exp(x)
+    return e / e.sum(axis=1, keepdims=True)
+
+
 def softmax_in_place(x):
     x -= x.max(axis=-1, keepdims=True)
     np.exp(x, out=x)
@@ -199,7 +228,7 @@ def softmax_in_place(x):
 
 
 SOFTMAX_WRONG = [
-    (softmax_no_shift, "subtract the maximum"),
+    (softmax_no_shift, "subtract the row's maximum"),
     (softmax_axis0, "normalised over axis 0"),
     (softmax_1d_only, "sum over the entire array"),
     (softmax_global_max, "each row needs its own maximum"),
@@ -207,6 +236,8 @@ SOFTMAX_WRONG = [
     (softmax_no_keepdims, "keepdims=True"),
     (softmax_unnormalised, "did not normalise"),
     (softmax_in_place, r"modified \w+ in place"),
+    (softmax_naive_in_2d, r"in the 2-D case, the scores were exponentiated without subtracting"),
+    (lambda x: nnlib.softmax(x).astype(np.float32), r"dtype float32"),
 ]
 
 # --------------------------------------------------------------------------- Exercise 2.2: cross_entropy
@@ -281,6 +312,8 @@ CROSS_ENTROPY_WRONG = [
     (ce_binary, "binary cross-entropy"),
     (ce_sum_axis1, "has no axis 1"),
     (ce_clip_in_place, "modified y_hat in place"),
+    (lambda y, y_hat: np.float32(nnlib.cross_entropy(y, y_hat)), r"dtype float32"),
+    (lambda y, y_hat: [nnlib.cross_entropy(y, y_hat)], r"a Python list"),
 ]
 
 WRONG = {
@@ -302,35 +335,88 @@ def test_reference_passes(exercise, capsys):
     assert out.startswith(f"✓ {exercise}: all ") and out.rstrip().endswith("checks passed")
 
 
-def test_alternative_correct_implementations_pass(capsys):
-    """Right answers written differently from the reference are accepted too."""
-    def sigmoid_masks(x):
-        x = np.asarray(x, dtype=float)
-        out = np.empty_like(x)
-        pos = x >= 0
-        out[pos] = 1.0 / (1.0 + np.exp(-x[pos]))
-        e = np.exp(x[~pos])
-        out[~pos] = e / (1.0 + e)
-        return out
+def _sigmoid_loop(x):  # one number at a time, with math.exp on numbers <= 0 only
+    x = np.asarray(x, dtype=float)
+    out = np.empty(x.shape)
+    for ix in np.ndindex(x.shape):
+        e = math.exp(-abs(x[ix]))
+        out[ix] = 1 / (1 + e) if x[ix] >= 0 else e / (1 + e)
+    return out
 
-    def sigmoid_tanh(x):
-        return 0.5 * (1.0 + np.tanh(0.5 * np.asarray(x, dtype=float)))
 
-    def ce_other_eps(y, y_hat):  # any reasonable clipping constant
-        y, y_hat = np.atleast_2d(y), np.atleast_2d(y_hat)
-        return float(-np.sum(y * np.log(np.clip(y_hat, 1e-15, 1.0))) / y.shape[0])
+def _sigmoid_masks(x):
+    x = np.asarray(x, dtype=float)
+    out = np.empty_like(x)
+    pos = x >= 0
+    out[pos] = 1.0 / (1.0 + np.exp(-x[pos]))
+    e = np.exp(x[~pos])
+    out[~pos] = e / (1.0 + e)
+    return out
 
-    def ce_bool_mask(y, y_hat):  # log of the true class only: never log(0) of a wrong class
-        y, y_hat = np.atleast_2d(y), np.atleast_2d(y_hat)
-        return float(-np.mean(np.log(np.maximum(y_hat[y == 1], 1e-12))))
 
-    checks.sigmoid(sigmoid_masks)
-    checks.sigmoid(sigmoid_tanh)
-    checks.relu_grad(lambda a: np.asarray(a) > 0)  # a boolean array is a fine mask
-    checks.relu(lambda x: np.where(np.asarray(x) > 0, x, 0.0))
-    checks.cross_entropy(ce_other_eps)
-    checks.cross_entropy(ce_bool_mask)
-    assert capsys.readouterr().out.count("checks passed") == 6
+def _softmax_rows(x):  # a loop over the rows, each shifted by its own maximum
+    x = np.asarray(x, dtype=float)
+    rows = np.atleast_2d(x)
+    out = np.empty_like(rows)
+    for i, row in enumerate(rows):
+        e = np.exp(row - row.max())
+        out[i] = e / e.sum()
+    return out.reshape(x.shape)
+
+
+def _softmax_logsumexp(x):
+    x = np.asarray(x, dtype=float)
+    m = x.max(axis=-1, keepdims=True)
+    return np.exp(x - m - np.log(np.exp(x - m).sum(axis=-1, keepdims=True)))
+
+
+def _ce_loop(y, y_hat):  # a Python float, computed one row at a time
+    y, y_hat = np.atleast_2d(y), np.atleast_2d(y_hat)
+    total = 0.0
+    for row, probs in zip(y, y_hat):
+        total -= math.log(max(float(probs[np.argmax(row)]), 1e-12))
+    return total / len(y)
+
+
+def _ce_einsum(y, y_hat):
+    y, y_hat = np.atleast_2d(y), np.atleast_2d(y_hat)
+    return -np.einsum("nd,nd->", y, np.log(np.clip(y_hat, 1e-12, 1.0))) / y.shape[0]
+
+
+ALTERNATIVES = [
+    ("sigmoid", _sigmoid_masks),
+    ("sigmoid", lambda x: 0.5 * (1.0 + np.tanh(0.5 * np.asarray(x, dtype=float)))),
+    ("sigmoid", _sigmoid_loop),
+    ("sigmoid", lambda x: np.exp(-np.logaddexp(0.0, -np.asarray(x, dtype=float)))),
+    ("sigmoid_grad", lambda s: s - np.square(s)),
+    ("sigmoid_grad", lambda s: np.multiply(s, np.subtract(1.0, s))),
+    ("tanh_grad", lambda t: (1 - t) * (1 + t)),
+    ("tanh_grad", lambda t: 1 - np.power(t, 2)),
+    ("relu", lambda x: np.where(np.asarray(x) > 0, x, 0.0)),
+    ("relu", lambda x: np.asarray(x, dtype=float) * (np.asarray(x) > 0)),
+    ("relu", lambda x: np.clip(x, 0.0, None)),
+    ("relu", lambda x: (np.abs(x) + x) / 2),
+    ("relu_grad", lambda a: np.where(np.asarray(a) > 0, 1.0, 0.0)),
+    ("relu_grad", lambda a: (np.asarray(a) > 0) * 1.0),
+    ("relu_grad", lambda a: np.heaviside(a, 0.0)),
+    ("relu_grad", lambda a: np.sign(a)),  # a >= 0, so the sign is the mask
+    ("softmax", _softmax_rows),
+    ("softmax", _softmax_logsumexp),
+    ("cross_entropy", _ce_loop),
+    ("cross_entropy", _ce_einsum),
+    ("cross_entropy", lambda y, y_hat: float(-np.sum(np.atleast_2d(y) * np.log(np.clip(
+        np.atleast_2d(y_hat), 1e-15, 1.0))) / np.atleast_2d(y).shape[0])),  # another clipping
+    ("cross_entropy", lambda y, y_hat: float(-np.mean(np.log(np.maximum(  # the true class only
+        np.atleast_2d(y_hat)[np.atleast_2d(y) == 1], 1e-12))))),
+]
+
+
+@pytest.mark.parametrize("exercise, solution", ALTERNATIVES,
+                         ids=[f"{ex}-{i}" for i, (ex, _) in enumerate(ALTERNATIVES)])
+def test_alternative_correct_implementations_pass(exercise, solution, capsys):
+    """Right answers written differently from the reference (loops, np.where, einsum ...) pass."""
+    getattr(checks, exercise)(solution)
+    assert capsys.readouterr().out.startswith(f"✓ {exercise}: all ")
 
 
 @pytest.mark.parametrize(
@@ -389,3 +475,12 @@ def test_checks_are_reexported():
     for exercise in EXERCISES:
         module = ch02_softmax if exercise in ("softmax", "cross_entropy") else ch01_activations
         assert getattr(checks, exercise) is getattr(module, exercise)
+
+
+def test_hints_do_not_point_the_wrong_way():
+    """A naive softmax in the 2-D branch is not blamed for one maximum for the whole array."""
+    with pytest.raises(AssertionError) as info:
+        checks.softmax(softmax_naive_in_2d)
+    assert "maximum of the whole array" not in str(info.value)
+    with pytest.raises(AssertionError, match="maximum of the whole array"):
+        checks.softmax(softmax_global_max)

@@ -15,7 +15,7 @@ from nnlib import checks, sigmoid, sigmoid_grad, softmax, unpack_params
 
 # =============================================================================== Chapter 3
 def make_gradcheck(one_sided=False, restore_random=True, restore_x=True, h=1e-4, floor=True, relative=True,
-                   tol=1e-5, return_inside_loop=False, returns="bool", prints=True):
+                   tol=1e-5, return_inside_loop=False, returns="bool", prints=True, divide_by=None, sign=1):
     """A student's gradient checker, with one of the classic mistakes switched on."""
 
     def gradcheck(f, x):
@@ -36,7 +36,7 @@ def make_gradcheck(one_sided=False, restore_random=True, restore_x=True, h=1e-4,
                 x[ix] = old - h
                 if restore_random:
                     random.setstate(state)
-                numgrad = (fplus - f(x)[0]) / (2 * h)
+                numgrad = sign * (fplus - f(x)[0]) / (2 * h if divide_by is None else divide_by(h))
             if restore_x:
                 x[ix] = old
             diff = abs(numgrad - grad[ix])
@@ -92,16 +92,20 @@ def test_gradcheck_check_accepts_correct(candidate, capsys):
 GRADCHECK_MISTAKES = {
     "one-sided difference": (make_gradcheck(one_sided=True), r"one side of x only.*centered difference"),
     "random state not restored": (make_gradcheck(restore_random=False), r"random\.setstate"),
-    "returns None": (make_gradcheck(returns="none"), r"returned None: did you forget to return"),
+    "returns None": (make_gradcheck(returns="none"), r"returned None: did you forget the return"),
     "returns the error": (make_gradcheck(returns="number"), r"expected: 'True or False \(a bool\)'"),
-    "modifies x": (make_gradcheck(restore_x=False), r"changed x.*put the old value of x\[i\] back"),
+    "modifies x": (make_gradcheck(restore_x=False), r"modified x in place.*put the old value of x\[i\] back"),
     "step too small": (make_gradcheck(h=1e-7), r"steps of about h = 1\.0e-07.*round-off"),
     "step too large": (make_gradcheck(h=1e-2), r"steps of about h = 1\.0e-02.*truncation"),
-    "no floor of 1": (make_gradcheck(floor=False), r"division.*denominator is never below 1"),
+    "no floor of 1": (make_gradcheck(floor=False), r"divide.*denominator is never below 1"),
     "absolute error": (make_gradcheck(relative=False), r"gradients near 2e4.*use the relative error"),
     "threshold too loose": (make_gradcheck(tol=1e-2), r"relative error is 1e-3.*not a looser threshold"),
     "returns inside the loop": (make_gradcheck(return_inside_loop=True), r"perturbed only 1 of the 4 entries"),
     "prints nothing": (make_gradcheck(prints=False), r'print "Gradient check passed!"'),
+    "divides by h": (make_gradcheck(divide_by=lambda h: h), r"twice the true one.*\(2 \* h\)"),
+    "divides by 2 * h without parentheses": (make_gradcheck(divide_by=lambda h: 2 / h),
+                                             r"about 0: `/ 2 \* h` divides by 2 and then MULTIPLIES"),
+    "f(x - h) - f(x + h)": (make_gradcheck(sign=-1), r"wrong sign.*in this order"),
 }
 
 
@@ -155,7 +159,7 @@ def test_gradcheck_check_rejects_non_callable():
 # =============================================================================== Chapter 4
 def make_fbp(cost_sum=False, grad_no_m=False, bias_grad=True, activation_not_derivative=False,
              missing_transpose=False, derivative_of_z=False, dW2_transposed=False, bias_axis=0, pack_order="W1b1W2b2",
-             swap_return=False):
+             swap_return=False, dtype=np.float64):
     """A student's forward_backward_prop, with one of the classic mistakes switched on."""
 
     def forward_backward_prop(data, labels, params, dimensions):
@@ -184,10 +188,13 @@ def make_fbp(cost_sum=False, grad_no_m=False, bias_grad=True, activation_not_der
         db1 = delta1.sum(axis=bias_axis)
         if not bias_grad:
             db1, db2 = np.zeros_like(b1), np.zeros_like(b2)
+        if pack_order == "list":
+            return cost, [dW1, db1, dW2, db2]
         if pack_order == "W1W2b1b2":
             grad = np.concatenate([dW1.ravel(), dW2.ravel(), db1, db2])
         else:
             grad = np.concatenate([dW1.ravel(), db1, dW2.ravel(), db2])
+        grad = grad.astype(dtype)
         return (grad, cost) if swap_return else (cost, grad)
 
     return forward_backward_prop
@@ -200,18 +207,20 @@ def test_fbp_check_accepts_correct(candidate, capsys):
 
 
 FBP_MISTAKES = {
-    "cost summed": (make_fbp(cost_sum=True), r"cost is wrong.*M = 5 times too large.*instead of summing"),
+    "cost summed": (make_fbp(cost_sum=True), r"cost differs.*M = 5 times too large.*instead of summing"),
     "gradient not over M": (make_fbp(grad_no_m=True), r"blocks W1, b1, W2, b2.*M = 5 times too large"),
     "no bias gradient": (make_fbp(bias_grad=False), r"blocks b1, b2.*bias gradients b1 and b2 are zero"),
     "activation instead of derivative": (make_fbp(activation_not_derivative=True),
                                          r"blocks W1, b1.*derivative sigmoid_grad\(A1\).*not by the activation"),
     "missing transpose": (make_fbp(missing_transpose=True),
-                          r"(?s)ValueError in the line\n    back = delta2 @ W2 if.*is a transpose missing in that line"),
+                          r"ValueError: .*\n  in the line: back = delta2 @ W2 if.*is a transpose missing in that line"),
     "derivative of z": (make_fbp(derivative_of_z=True), r"sigmoid_grad takes the activation A1 = sigmoid\(Z1\), not Z1"),
     "dW2 transposed": (make_fbp(dW2_transposed=True), r"block W2 .*W2's gradient is transposed"),
     "bias summed over axis 1": (make_fbp(bias_axis=1), r"shape \(\d+,\).*bias gradient sums delta over the rows"),
     "packing order": (make_fbp(pack_order="W1W2b1b2"), r"packed in the wrong order.*W1, b1, W2, b2"),
     "return order": (make_fbp(swap_return=True), r"swapped.*\(cost, grad\)"),
+    "float32 gradient": (make_fbp(dtype=np.float32), r"the gradient has dtype float32.*float64"),
+    "four gradients": (make_fbp(pack_order="list"), r"list of 4 arrays.*pack the four gradients"),
 }
 
 
@@ -243,7 +252,7 @@ def test_fbp_check_rejects_in_place_update():
         W1 *= 1.0 + 1e-3  # a view into params
         return nnlib.forward_backward_prop(data, labels, params, dimensions)
 
-    with pytest.raises(AssertionError, match=r"changed its input params in place"):
+    with pytest.raises(AssertionError, match=r"(?s)modified params in place.*views into params"):
         checks.forward_backward_prop(in_place)
 
 
@@ -278,3 +287,31 @@ def test_gradcheck_check_accepts_index_printed_with_numpy_integers():
         return True
 
     checks.gradcheck_naive(flat_loop)
+
+
+def fbp_einsum(data, labels, params, dimensions):
+    """A correct forward_backward_prop written with einsum, np.dot and a loop-free packing."""
+    W1, b1, W2, b2 = unpack_params(params, dimensions)
+    M = data.shape[0]
+    A1 = sigmoid(np.einsum("md,dh->mh", data, W1) + b1)
+    Y_hat = softmax(np.dot(A1, W2) + b2)
+    cost = -np.einsum("mk,mk->", labels, np.log(Y_hat)) / M
+    delta2 = (Y_hat - labels) / M
+    delta1 = np.einsum("mk,hk->mh", delta2, W2) * A1 * (1 - A1)
+    grads = (np.einsum("md,mh->dh", data, delta1), delta1.sum(0), np.dot(A1.T, delta2),
+             np.einsum("mk->k", delta2))
+    return float(cost), np.hstack([g.ravel() for g in grads])
+
+
+def test_fbp_check_accepts_einsum_version(capsys):
+    checks.forward_backward_prop(fbp_einsum)
+    assert "✓ forward_backward_prop" in capsys.readouterr().out
+
+
+def test_gradcheck_check_blames_the_comparison_only_when_nothing_else_fits():
+    """A checker that divides by h is told about 2h, not that "the gradient here is right"."""
+    with pytest.raises(AssertionError) as info:
+        checks.gradcheck_naive(make_gradcheck(divide_by=lambda h: h))
+    assert "the gradient here is right" not in str(info.value)
+    with pytest.raises(AssertionError, match="the gradient here is right"):
+        checks.gradcheck_naive(make_gradcheck(relative=False))

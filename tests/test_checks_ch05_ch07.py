@@ -124,6 +124,12 @@ def _loss_variant(kind):
         if kind == "mean_one_hot":
             Y = np.eye(probs.shape[1])[y]
             return -np.mean(Y * np.log(probs)) + reg
+        if kind == "xor":  # ^ where ** was meant
+            return data_sum / N + reg_lambda / 2 * (np.sum(W1 ^ 2) + np.sum(W2 ^ 2))
+        if kind == "log_in_place":  # np.log(..., out=probs) overwrites the caller's probs
+            return -np.mean(np.log(probs, out=probs)[np.arange(N), y]) + reg
+        if kind == "float32":
+            return np.float32(data_sum / N + reg)
         raise AssertionError(kind)
     loss.__name__ = f"loss_{kind}"
     return loss
@@ -169,6 +175,12 @@ def _bp_variant(kind):
             db1 = delta2
         if kind == "dW_untransposed":
             dW2 = delta3.T @ a1 + reg_lambda * W2.T
+        if kind == "db_all_axes":  # np.sum without axis=
+            db2 = np.sum(delta3)
+        if kind == "db_keepdims":
+            db1 = delta2.sum(axis=0, keepdims=True)
+        if kind == "db_list":
+            db1 = list(db1)
         return dW1, db1, dW2, db2
     bp.__name__ = f"bp_{kind}"
     return bp
@@ -186,6 +198,28 @@ def bp_onehot_broadcast(X, y, params, cache, act_grad, reg_lambda):
     return X.T @ delta2 + reg_lambda * W1, delta2.sum(axis=0), dW2, db2
 
 
+def bp_delta3_is_probs(X, y, params, cache, act_grad, reg_lambda):
+    """Right gradients, but delta3 = probs does not copy: probs (in the cache) is changed."""
+    W1, b1, W2, b2 = params
+    z1, a1, z2, probs = cache
+    N = X.shape[0]
+    delta3 = probs
+    delta3[np.arange(N), y] -= 1
+    delta3 /= N
+    dW2 = a1.T @ delta3 + reg_lambda * W2
+    delta2 = (delta3 @ W2.T) * act_grad(a1)
+    return X.T @ delta2 + reg_lambda * W1, delta2.sum(axis=0), dW2, delta3.sum(axis=0)
+
+
+def ff_centres_X(X, params, act):
+    X -= X.mean(axis=0)  # changes the caller's data
+    return ff_ref(X + X.mean(axis=0), params, act)
+
+
+def ff_float32(X, params, act):
+    return tuple(v.astype(np.float32) for v in ff_ref(X, params, act))
+
+
 CH05_WRONG = [
     (ch05_moons.feedforward, ff_elementwise, r"elementwise|matrix product"),
     (ch05_moons.feedforward, ff_no_bias, r"bias b1 is missing"),
@@ -195,6 +229,8 @@ CH05_WRONG = [
     (ch05_moons.feedforward, ff_act_on_output, r"activation was applied to the output"),
     (ch05_moons.feedforward, ff_softmax_no_keepdims, r"keepdims=True"),
     (ch05_moons.feedforward, ff_no_activation, r"activation is missing"),
+    (ch05_moons.feedforward, ff_centres_X, r"modified X in place"),
+    (ch05_moons.feedforward, ff_float32, r"z1 has dtype float32"),
     (ch05_moons.calculate_loss, _loss_variant("no_mean"), r"divide the cross-entropy by N once"),
     (ch05_moons.calculate_loss, _loss_variant("twice"), r"divided by N twice"),
     (ch05_moons.calculate_loss, _loss_variant("seed"), r"penalty was divided by N"),
@@ -204,6 +240,9 @@ CH05_WRONG = [
     (ch05_moons.calculate_loss, _loss_variant("all_columns"), r"np\.arange\(N\), y"),
     (ch05_moons.calculate_loss, _loss_variant("all_entries"), r"TRUE class"),
     (ch05_moons.calculate_loss, _loss_variant("mean_one_hot"), r"all N x K entries"),
+    (ch05_moons.calculate_loss, _loss_variant("xor"), r"\^ is exclusive-or"),
+    (ch05_moons.calculate_loss, _loss_variant("log_in_place"), r"modified probs in place"),
+    (ch05_moons.calculate_loss, _loss_variant("float32"), r"the loss has dtype float32"),
     (ch05_moons.backprop, _bp_variant("no_mean"), r"N times too large"),
     (ch05_moons.backprop, _bp_variant("deriv_at_z"), r"evaluated at z1"),
     (ch05_moons.backprop, _bp_variant("act_not_deriv"), r"activation a1 itself instead of its derivative"),
@@ -214,6 +253,11 @@ CH05_WRONG = [
     (ch05_moons.backprop, _bp_variant("bias_not_summed"), r"summed over the examples"),
     (ch05_moons.backprop, _bp_variant("dW_untransposed"), r"transpose"),
     (ch05_moons.backprop, bp_onehot_broadcast, r"class ids"),
+    (ch05_moons.backprop, bp_delta3_is_probs,
+     r"(?s)modified cache\[3\] \(probs\) in place: probs\[0, \d\] was .*probs\.copy\(\)"),
+    (ch05_moons.backprop, _bp_variant("db_all_axes"), r"db2 is a single number.*axis=0"),
+    (ch05_moons.backprop, _bp_variant("db_keepdims"), r"db1 has an extra axis of length 1.*keepdims=True"),
+    (ch05_moons.backprop, _bp_variant("db_list"), r"db1 is a Python list"),
 ]
 
 
@@ -241,6 +285,19 @@ def _lf_variant(kind):
         cached = Z if kind == "cache_Z" else A
         if kind == "short_cache":
             return A, (X, A)
+        if kind == "cache_A_first":
+            return A, (A, X, W, activation)
+        if kind == "cache_name_first":
+            return A, (activation, X, W, A)
+        if kind == "cache_X_A_W":
+            return A, (X, A, W, activation)
+        if kind == "cache_function":
+            return A, (X, W, A, f)
+        if kind == "bias_in_place":
+            b += 0.0 * b + 1.0
+            A = f(X @ W + b - 1.0)
+        if kind == "float32":
+            A = A.astype(np.float32)
         return A, (X, W, cached, activation)
     lf.__name__ = f"lf_{kind}"
     return lf
@@ -267,9 +324,19 @@ def _lb_variant(kind):
         if kind == "elementwise":
             dW = X.T * dZ
         db = {"db_mean": dZ.mean(axis=0), "no_bias": np.zeros(W.shape[1]), "not_summed": dZ}.get(kind, dZ.sum(axis=0))
+        if kind == "keepdims":
+            db = dZ.sum(axis=0, keepdims=True)
+        if kind == "float32":
+            dX = dX.astype(np.float32)
         return dX, dW, db
     lb.__name__ = f"lb_{kind}"
     return lb
+
+
+def lb_scales_dA_in_place(dA, cache):
+    X, W, A, activation = cache
+    dA *= ACTIVATIONS[activation][1](A)  # dZ, computed in the caller's array
+    return dA @ W.T, X.T @ dA, dA.sum(axis=0)
 
 
 CH06_WRONG = [
@@ -280,6 +347,12 @@ CH06_WRONG = [
     (ch06_layers.layer_forward, _lf_variant("bias_outside"), r"bias goes inside the activation"),
     (ch06_layers.layer_forward, _lf_variant("cache_Z"), r"cached the pre-activation Z"),
     (ch06_layers.layer_forward, _lf_variant("short_cache"), r"\(X, W, A, activation\)"),
+    (ch06_layers.layer_forward, _lf_variant("cache_A_first"), r"cache\[0\] should be X but holds A.*in this order"),
+    (ch06_layers.layer_forward, _lf_variant("cache_name_first"), r"cache\[0\] should be X but holds activation"),
+    (ch06_layers.layer_forward, _lf_variant("cache_X_A_W"), r"cache\[1\] should be W but holds A"),
+    (ch06_layers.layer_forward, _lf_variant("cache_function"), r"cache\[3\] \(activation\) is not what"),
+    (ch06_layers.layer_forward, _lf_variant("bias_in_place"), r"modified b in place"),
+    (ch06_layers.layer_forward, _lf_variant("float32"), r"A has dtype float32"),
     (ch06_layers.layer_backward, _lb_variant("no_deriv"), r"derivative of the activation is missing"),
     (ch06_layers.layer_backward, _lb_variant("act_not_deriv"), r"activation A itself instead of its derivative"),
     (ch06_layers.layer_backward, _lb_variant("deriv_of_fA"), r"evaluated at f\(A\)"),
@@ -290,6 +363,9 @@ CH06_WRONG = [
     (ch06_layers.layer_backward, _lb_variant("db_mean"), r"SUM of dZ"),
     (ch06_layers.layer_backward, _lb_variant("no_bias"), r"bias gradient is missing"),
     (ch06_layers.layer_backward, _lb_variant("not_summed"), r"summed over the examples"),
+    (ch06_layers.layer_backward, lb_scales_dA_in_place, r"modified dA in place"),
+    (ch06_layers.layer_backward, _lb_variant("keepdims"), r"db has an extra axis of length 1"),
+    (ch06_layers.layer_backward, _lb_variant("float32"), r"dX has dtype float32"),
 ]
 
 
@@ -323,9 +399,17 @@ def _rb_variant(kind):
         db1, db2 = delta1.sum(axis=0), delta2.sum(axis=0)
         if kind == "no_bias":
             db1, db2 = np.zeros_like(b1), np.zeros_like(b2)
+        if kind == "db_all_axes":
+            db2 = delta2.sum()
         return X.T @ delta1, db1, dW2, db2
     rb.__name__ = f"rb_{kind}"
     return rb
+
+
+def rb_error_in_place(X, y, params, cache):
+    z1, a1, y_hat = cache
+    y_hat -= y  # the error, computed in the cache's array
+    return rb_ref(X, y, params, (z1, a1, y_hat + y))
 
 
 CH07_WRONG = [
@@ -341,6 +425,8 @@ CH07_WRONG = [
     (ch07_regression.regression_backward, _rb_variant("dW_transposed"), r"transpose"),
     (ch07_regression.regression_backward, _rb_variant("no_bias"), r"bias gradients are zero"),
     (ch07_regression.regression_backward, _rb_variant("flat_y"), r"\(N, N\)|broadcast"),
+    (ch07_regression.regression_backward, rb_error_in_place, r"modified cache\[2\] \(y_hat\) in place"),
+    (ch07_regression.regression_backward, _rb_variant("db_all_axes"), r"db2 is a single number"),
 ]
 
 
@@ -443,3 +529,87 @@ def test_backprop_reference_agrees_with_numerical_gradient():
         return 0.5 * np.mean((y_hat - t) ** 2), np.concatenate([gr.ravel() for gr in grads])
 
     assert gradcheck_naive(g, rng.standard_normal(13), verbose=False)
+
+
+# ------------------------------------------------------------------------------------------------
+# Right answers written differently: they pass
+# ------------------------------------------------------------------------------------------------
+
+def ff_einsum(X, params, act):
+    W1, b1, W2, b2 = params
+    z1 = np.einsum("nd,dh->nh", X, W1) + b1
+    a1 = act(z1)
+    z2 = np.dot(a1, W2) + b2
+    e = np.exp(z2 - z2.max(axis=1, keepdims=True))  # a softmax written out, stable
+    return z1, a1, z2, e / e.sum(axis=1, keepdims=True)
+
+
+def loss_loop(probs, y, params, reg_lambda):  # a Python float, one example at a time
+    W1, b1, W2, b2 = params
+    data = sum(-np.log(probs[i, y[i]]) for i in range(len(y))) / len(y)
+    return float(data + reg_lambda / 2 * (np.sum(W1 * W1) + np.sum(W2 * W2)))
+
+
+def loss_one_hot(probs, y, params, reg_lambda):
+    W1, b1, W2, b2 = params
+    Y = np.eye(probs.shape[1])[y]
+    data = -np.sum(Y * np.log(probs)) / probs.shape[0]
+    return data + reg_lambda / 2 * (np.linalg.norm(W1) ** 2 + np.linalg.norm(W2) ** 2)
+
+
+def bp_one_hot_einsum(X, y, params, cache, act_grad, reg_lambda):
+    W1, b1, W2, b2 = params
+    z1, a1, z2, probs = cache
+    N = X.shape[0]
+    delta3 = (probs - one_hot(y, probs.shape[1])) / N
+    delta2 = np.einsum("nk,hk->nh", delta3, W2) * act_grad(a1)
+    return (np.einsum("nd,nh->dh", X, delta2) + reg_lambda * W1, delta2.sum(axis=0),
+            np.dot(a1.T, delta3) + reg_lambda * W2, np.sum(delta3, axis=0))
+
+
+def lf_list_cache(X, W, b, activation):
+    A = ACTIVATIONS[activation][0](np.dot(X, W) + b)
+    return A, [X, W, A, activation]  # a list is unpacked like a tuple
+
+
+def lb_einsum(dA, cache):
+    X, W, A, activation = cache
+    dZ = dA * ACTIVATIONS[activation][1](A)
+    return np.einsum("nk,dk->nd", dZ, W), np.einsum("nd,nk->dk", X, dZ), np.einsum("nk->k", dZ)
+
+
+def rb_keepdims(X, y, params, cache):
+    W1, b1, W2, b2 = params
+    z1, a1, y_hat = cache
+    delta2 = (y_hat - y) / len(X)
+    delta1 = np.dot(delta2, W2.T) * sigmoid(z1) * (1 - sigmoid(z1))  # sigma'(z1) from z1
+    return (X.T @ delta1, delta1.sum(axis=0, keepdims=True).ravel(), a1.T @ delta2,
+            delta2.sum(axis=0))
+
+
+ALTERNATIVES = [
+    (ch05_moons.feedforward, ff_einsum),
+    (ch05_moons.calculate_loss, loss_loop),
+    (ch05_moons.calculate_loss, loss_one_hot),
+    (ch05_moons.backprop, bp_one_hot_einsum),
+    (ch06_layers.layer_forward, lf_list_cache),
+    (ch06_layers.layer_backward, lb_einsum),
+    (ch07_regression.regression_backward, rb_keepdims),
+]
+
+
+@pytest.mark.parametrize("check, solution", ALTERNATIVES, ids=lambda x: x.__name__)
+def test_check_accepts_other_right_answers(check, solution, capsys):
+    check(solution)
+    assert capsys.readouterr().out.startswith(f"✓ {check.__name__}: all ")
+
+
+@pytest.mark.parametrize("check, wrong", [
+    (ch05_moons.backprop, _bp_variant("elementwise")),
+    (ch05_moons.backprop, _bp_variant("no_transpose")),
+    (ch05_moons.feedforward, ff_elementwise),
+], ids=lambda x: x.__name__)
+def test_shape_errors_that_have_nothing_to_do_with_labels_do_not_mention_them(check, wrong):
+    with pytest.raises(AssertionError) as info:
+        check(wrong)
+    assert "class id" not in str(info.value) and "labels" not in str(info.value)

@@ -200,6 +200,8 @@ def _fans(shape):
     (lambda shape: np.sqrt(2.0 / _fans(shape)[0]), r"He's"),
     (lambda shape: np.sqrt(1.0 / _fans(shape)[0]), r"LeCun"),
     (lambda shape: np.full(shape, 0.05), r"single number"),
+    (lambda shape: np.float32(np.sqrt(2.0 / sum(_fans(shape)))), r"dtype float32.*float64"),
+    (lambda shape: None, r"returned None"),
 ])
 def test_glorot_stddev_rejects(wrong, pattern):
     rejects(checks.glorot_stddev, wrong, pattern)

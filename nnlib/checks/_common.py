@@ -1,103 +1,491 @@
-"""The machinery shared by the exercise checks.
+"""The machinery of every exercise check: one runner, one message format.
 
-A check runs the student's function on a handful of cases. The first case that
-disagrees with the reference raises ``AssertionError`` with a message that
-names the exercise, the input, what was expected, what came back, and - where
-the evidence fits a classic mistake - a hint. When everything agrees it prints
-one line.
+A check calls the student's function through :func:`run` on a handful of cases.
+The runner hands it copies of the arguments, and a failure in any case raises
+:class:`CheckFailure` (an ``AssertionError``) with a message that names the
+exercise, the case, what was expected, what came back and, where the evidence
+fits a classic mistake, a hint. When every case agrees the check prints one line.
+
+Mistake tables have one layout everywhere: ``(evidence, hint)`` pairs, where the
+evidence is what the mistake produces (a value, or a function computing it), a
+bool saying whether the mistake is seen, a shape, or a piece of an error message.
 """
+
 from __future__ import annotations
 
 import contextlib
 import io
-import textwrap
+import traceback
+import warnings
+from typing import NamedTuple
 
 import numpy as np
 
-__all__ = ["CheckFailure", "fmt", "run_candidate", "fail", "passed", "close", "expect_callable"]
+__all__ = [
+    "Array",
+    "CheckFailure",
+    "close",
+    "compare",
+    "fail",
+    "first_match",
+    "fmt",
+    "passed",
+    "returned",
+    "run",
+]
+
+_RED, _RESET = "\x1b[0;31m", "\x1b[0m"
 
 
 class CheckFailure(AssertionError):
-    """Raised by a check; an ``AssertionError`` so that ``assert``-style tooling treats it as a failed test."""
+    """A failed check; IPython and Jupyter show its message only, not a traceback."""
+
+    def _render_traceback_(self):
+        first, *rest = str(self).split("\n")
+        return [f"{_RED}✗{_RESET} {first}", *rest]
+
+
+def _unfilled(exc: NotImplementedError, exercise: str) -> None:
+    """Let IPython show an unfilled exercise's own message, not the check's source."""
+    exc._render_traceback_ = lambda: [
+        f"{_RED}{type(exc).__name__}{_RESET}: {exc}",
+        f"checks.{exercise} called your {exercise}, which is not written yet: replace "
+        "the line `raise NotImplementedError(...)` in its cell by your code, run that "
+        "cell, then this one.",
+    ]
 
 
 def fmt(value, width: int = 400) -> str:
-    """A compact, readable rendering of a value for a check message."""
+    """A compact rendering of a value for a check message."""
     if isinstance(value, np.ndarray):
-        with np.printoptions(precision=6, suppress=True, threshold=30, edgeitems=3, linewidth=100):
+        options = dict(
+            precision=6, suppress=True, threshold=30, edgeitems=3, linewidth=100
+        )
+        with np.printoptions(**options):
             text = np.array2string(value, separator=", ")
         text = f"{text} (shape {value.shape})" if value.ndim else text
     elif isinstance(value, float):
         text = f"{value:.8g}"
     else:
         text = repr(value)
-    return textwrap.shorten(text.replace("\n", " "), width=width, placeholder=" ...")
+    text = " ".join(text.split())
+    return text if len(text) <= width else text[: width - 4] + " ..."
 
 
-def fail(exercise: str, case: str, expected=None, got=None, hint: str | None = None, message: str | None = None):
-    """Raise the check's ``AssertionError`` with a uniform, readable message."""
+def _alike_note(expected, got) -> str | None:
+    """When two different arrays print alike, say where they differ and their dtypes."""
+    try:
+        e, g = np.asarray(expected), np.asarray(got)
+        if e.shape != g.shape or fmt(e) != fmt(g) or not e.size:
+            return None
+        diff = np.abs(g.astype(np.float64) - e.astype(np.float64))
+    except (TypeError, ValueError):
+        return None
+    where = np.unravel_index(int(np.nanargmax(diff)), diff.shape)
+    at = f" at index {tuple(int(i) for i in where)}" if e.ndim else ""
+    return (
+        f"  (they print alike: the largest difference is {diff[where]:.3g}{at}; dtypes "
+        f"{e.dtype} and {g.dtype})"
+    )
+
+
+_NOTHING = object()
+
+
+def fail(exercise, case, message=None, *, expected=_NOTHING, got=_NOTHING, hint=None):
+    """Raise the check's failure with the one message format of every check."""
     lines = [f"{exercise} is not right yet, for {case}."]
     if message:
         lines.append(message)
-    if expected is not None or got is not None:
-        lines.append(f"  expected: {fmt(expected)}")
-        lines.append(f"  got:      {fmt(got)}")
+    if expected is not _NOTHING:
+        lines += [f"  expected: {fmt(expected)}", f"  got:      {fmt(got)}"]
+        lines += [note] if (note := _alike_note(expected, got)) else []
     if hint:
         lines.append(f"Hint: {hint}")
     raise CheckFailure("\n".join(lines))
 
 
-def run_candidate(exercise: str, case: str, fn, *args, quiet: bool = False, **kwargs):
-    """Call the student's ``fn``; turn an exception or a warning into a check failure that says where.
-
-    ``NotImplementedError`` passes through unchanged, so an unfilled exercise
-    stops with the message that names it.
-    """
-    import warnings
-
-    out = io.StringIO()
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("error", RuntimeWarning)
-            if quiet:
-                with contextlib.redirect_stdout(out):
-                    result = fn(*args, **kwargs)
-            else:
-                result = fn(*args, **kwargs)
-    except NotImplementedError:
-        raise
-    except RuntimeWarning as w:
-        fail(exercise, case, message=f"numpy warned while your function ran: {w}",
-             hint="an overflow or a division by zero usually means a numerically unstable formula.")
-    except Exception as exc:  # noqa: BLE001 - reported to the student with its type
-        fail(exercise, case, message=f"your function raised {type(exc).__name__}: {exc}")
-    return (result, out.getvalue()) if quiet else result
-
-
-def as_result_array(exercise: str, case: str, value, shape):
-    """Check that a returned value is an array of the given shape; return it as float64."""
-    try:
-        arr = np.asarray(value, dtype=np.float64)
-    except (TypeError, ValueError):
-        fail(exercise, case, message=f"expected an array of shape {shape}, got {type(value).__name__} {fmt(value)}")
-    if arr.shape != tuple(shape):
-        fail(exercise, case, expected=f"an array of shape {tuple(shape)}", got=f"shape {arr.shape}",
-             hint="return an array with the same shape as the input." if value is not None else
-             "your function returned None: did you forget the return statement?")
-    return arr
+def passed(exercise: str, n: int) -> None:
+    print(f"✓ {exercise}: all {n} checks passed")
 
 
 def close(a, b, rtol: float = 1e-6, atol: float = 1e-8) -> bool:
-    """``numpy.allclose`` that is False (rather than raising) on a shape mismatch or NaN."""
-    a = np.asarray(a, dtype=np.float64)
-    b = np.asarray(b, dtype=np.float64)
+    """``numpy.allclose``, False (not an error) for other shapes or non-numbers."""
+    try:
+        a, b = np.asarray(a, dtype=np.float64), np.asarray(b, dtype=np.float64)
+    except (TypeError, ValueError):
+        return False
     return a.shape == b.shape and bool(np.allclose(a, b, rtol=rtol, atol=atol))
 
 
-def expect_callable(exercise: str, fn) -> None:
+def first_match(got, table, rtol: float = 1e-6, atol: float = 1e-8):
+    """The hint of the first ``(evidence, hint)`` of ``table`` that fits ``got``.
+
+    The evidence is a bool (the mistake is seen or not), ``None`` (does not
+    apply), or what the mistake produces: a value, or a function computing it
+    (a formula that fails on this input cannot be what the student did).
+    """
+    for evidence, hint in table:
+        if isinstance(evidence, (bool, np.bool_)):
+            if evidence:
+                return hint
+            continue
+        if callable(evidence):
+            try:
+                with np.errstate(all="ignore"):
+                    evidence = evidence()
+            except Exception:  # noqa: BLE001 - a formula that does not apply here
+                continue
+        if evidence is not None and close(got, evidence, rtol, atol):
+            return hint
+    return None
+
+
+def compare(
+    exercise,
+    case,
+    name,
+    got,
+    expected,
+    mistakes=(),
+    *,
+    default_hint=None,
+    rtol=1e-6,
+    atol=1e-8,
+):
+    """Fail unless ``got`` is close to ``expected``, naming the mistake it fits.
+
+    ``name`` (of the value compared, or None) opens the message.
+    """
+    if close(got, expected, rtol, atol):
+        return
+    hint = first_match(got, mistakes, rtol, atol) or default_hint
+    if hint is None and not np.all(np.isfinite(got)):
+        hint = (
+            "the result contains NaN or inf: some step overflowed, divided by zero or "
+            "took the log of 0 (np.errstate(...) would hide numpy's warning, not fix "
+            "the formula)."
+        )
+    fail(
+        exercise,
+        case,
+        name and f"{name} differs from the expected value.",
+        expected=expected,
+        got=got,
+        hint=hint,
+    )
+
+
+# ------------------------------------------------------------------ what comes back
+
+
+class Array(NamedTuple):
+    """A float64 array of ``shape`` that a check expects back; shape ``()`` is a number.
+
+    ``shape_mistakes`` are ``(wrong shape, hint)`` pairs, tried before the
+    general hints about shapes. Shape ``None`` takes any value, unchecked.
+    """
+
+    shape: tuple
+    name: str = "the result"
+    shape_mistakes: tuple = ()
+
+
+def _describe(value) -> str:
+    if isinstance(value, (list, tuple)):
+        with contextlib.suppress(TypeError, ValueError):
+            value = np.asarray(
+                value, dtype=np.float64
+            )  # not np.float64(0.5) for each item
+    if isinstance(value, np.ndarray):
+        return fmt(value, 200)
+    return f"{type(value).__name__} {fmt(value, 200)}"
+
+
+_DTYPE_HINTS = (
+    (
+        "b",
+        "a comparison such as a > 0 gives True/False: turn it into 1.0/0.0 with "
+        ".astype(float).",
+    ),
+    (
+        "iu",
+        "numpy keeps integers integer: np.zeros_like(x) or np.empty_like(x) copies "
+        "the dtype of an integer x, and an integer input stays integer. Convert first "
+        "with np.asarray(x, dtype=float), or return a float such as 0.0 rather than 0.",
+    ),
+    (
+        "f",
+        "the course computes in float64, numpy's default float (dtype=float): float32 "
+        "keeps about 7 significant digits, float64 about 16, which gradient checks "
+        "need. Leave out dtype=np.float32.",
+    ),
+)
+
+
+def returned(exercise, case, value, spec):
+    """Check a returned value against ``spec``, an :class:`Array` or a tuple of them."""
+    if isinstance(spec, tuple) and not isinstance(spec, Array):
+        names = ", ".join(s.name for s in spec)
+        if not isinstance(value, (tuple, list)) or len(value) != len(spec):
+            fail(
+                exercise,
+                case,
+                f"expected a tuple of {len(spec)} values ({names}), got "
+                f"{_describe(value)}",
+                hint=f"return all of them, in this order: return {names}",
+            )
+        return tuple(returned(exercise, case, v, s) for v, s in zip(value, spec))
+    name = spec.name
+    if spec.shape is None:
+        return value
+    if value is None:
+        fail(exercise, case, f"{name} is None: did you forget to compute or return it?")
+    if isinstance(value, (list, tuple)):
+        fail(
+            exercise,
+            case,
+            f"{name} is a Python {type(value).__name__} of {len(value)} items, not a "
+            f"numpy array: {_describe(value)}",
+            hint=(
+                "compute with numpy operations on whole arrays (or convert at the end "
+                "with np.array(...)): a list has no shape, and + or * on lists do not "
+                "compute elementwise."
+            ),
+        )
+    arr = np.asarray(value)
+    if arr.dtype != np.float64:
+        kind = next((h for kinds, h in _DTYPE_HINTS if arr.dtype.kind in kinds), None)
+        fail(
+            exercise,
+            case,
+            f"{name} has dtype {arr.dtype}: {fmt(value, 200)}; the exercise asks for "
+            "float64 numbers.",
+            hint=kind,
+        )
+    if arr.shape != tuple(spec.shape):
+        fail(
+            exercise,
+            case,
+            f"{name} has shape {arr.shape}; expected shape {tuple(spec.shape)}.",
+            hint=_shape_hint(arr.shape, tuple(spec.shape), spec),
+        )
+    return arr
+
+
+def _shape_hint(got, want, spec):
+    for shape, hint in spec.shape_mistakes:
+        if tuple(shape) == got:
+            return hint
+    name = spec.name
+    if not want:
+        return f"{name} is a single number, not an array."
+    if not got:
+        return (
+            f"{name} is a single number: np.sum or np.max without axis= reduce every "
+            "axis; give the axis to reduce (axis=0, over the rows) and keep the others."
+        )
+    if len(got) == 2 and got == want[::-1]:
+        return (
+            f"{name} has the transposed shape: a transpose is missing or misplaced "
+            f"(write down the shape of each factor; {name} must be {want})."
+        )
+    if tuple(n for n in got if n != 1) == tuple(n for n in want if n != 1):
+        return (
+            f"{name} has an extra axis of length 1: keepdims=True (or a row vector "
+            f"such as b[None, :]) keeps an axis that {name} does not have; it must be "
+            f"{want}."
+        )
+    if got[1:] == want and len(got) == len(want) + 1:
+        return (
+            f"{name} has one row per example: it must be summed over the examples "
+            "(axis=0), one number per unit."
+        )
+    return None
+
+
+# ------------------------------------------------------------------ the runner
+
+#: (piece of the error message, hint) for errors students meet in every chapter
+ERROR_HINTS = (
+    (
+        "bitwise_xor",
+        "^ is exclusive-or in Python and numpy, not a power: write t ** 2 (or t * t).",
+    ),
+    (
+        "truth value of an array",
+        "`if`, `and`, `or` and Python's max/min need a single True/False; for arrays "
+        "use elementwise operations: np.where, np.maximum, a boolean mask.",
+    ),
+    (
+        "only length-1 arrays",
+        "math.exp, math.log ... take one number at a time: use np.exp, np.log, which "
+        "work elementwise on arrays.",
+    ),
+    (
+        "only 0-dimensional arrays",
+        "math.exp, math.log ... take one number at a time: use np.exp, np.log, which "
+        "work elementwise on arrays.",
+    ),
+    (
+        "matmul",
+        "the shapes did not fit a matrix product A @ B, which needs A.shape[1] == "
+        "B.shape[0]: write down the shape of each factor; a transpose is probably "
+        "missing or misplaced.",
+    ),
+    (
+        "not aligned",
+        "the shapes did not fit a matrix product: write down the shape of each "
+        "factor; a transpose is probably missing or misplaced.",
+    ),
+    (
+        "could not be broadcast",
+        "the shapes did not fit an elementwise operation (+, -, *): write down the "
+        "shape of each operand. A batch times a weight matrix is a matrix product, X "
+        "@ W, not X * W.",
+    ),
+    (
+        "RuntimeWarning",
+        "an overflow or a division by zero usually means a numerically unstable "
+        "formula.",
+    ),
+)
+
+
+def _copy(value):
+    if isinstance(value, np.ndarray):
+        return value.copy()
+    if isinstance(value, (tuple, list)):
+        return type(value)(_copy(v) for v in value)
+    return value
+
+
+def _labelled(values, names):
+    """``(label, value)`` for every array among ``values``, looking into tuples.
+
+    ``names`` has one entry per value: a name, or ``(name, element names)``
+    for a tuple, whose elements are then called ``cache[3] (probs)``.
+    """
+    for value, name in zip(values, names):
+        name, parts = (name, ()) if isinstance(name, str) else name
+        if isinstance(value, (tuple, list)):
+            for i, v in enumerate(value):
+                part = parts[i] if i < len(parts) else None
+                if isinstance(v, np.ndarray):
+                    yield (
+                        (f"{name}[{i}] ({part})" if part else f"{name}[{i}]"),
+                        part or name,
+                        v,
+                    )
+        elif isinstance(value, np.ndarray):
+            yield name, name, value
+
+
+def _check_unchanged(exercise, case, before, after, names, tolerance, hint):
+    for (label, short, old), (_, _, new) in zip(
+        _labelled(before, names), _labelled(after, names)
+    ):
+        if old.shape != new.shape:
+            differs, where, was, now = True, label, fmt(old), fmt(new)
+        else:
+            scale = tolerance * max(1.0, float(np.max(np.abs(old), initial=0.0)))
+            differs = np.abs(new - old) > scale if scale else old != new
+            if old.dtype.kind == "f":
+                differs &= ~(np.isnan(old) & np.isnan(new))
+            if not differs.any():
+                continue
+            index = tuple(int(i) for i in np.argwhere(differs)[0]) if old.ndim else ()
+            where = f"{short}[{', '.join(map(str, index))}]" if old.ndim else label
+            was, now = f"{old[index]:.10g}", f"{new[index]:.10g}"
+        fail(
+            exercise,
+            case,
+            f"your function modified {label} in place: {where} was {was} before the "
+            f"call and is {now} after it (below: {label} before the call, and after "
+            "it).",
+            expected=old,
+            got=new,
+            hint=hint
+            or "compute the result in a new array: operations such as x -= ..., "
+            "x[mask] = ... or np.exp(x, out=x) change the caller's array, and d = x "
+            "does not copy (both names refer to one array): start from d = x.copy().",
+        )
+
+
+def _line_of(fn, exc) -> str:
+    """The line of the student's function where ``exc`` was raised, if it is there."""
+    code = getattr(fn, "__code__", None)
+    frames = [
+        f
+        for f in traceback.extract_tb(exc.__traceback__)
+        if code is not None and f.filename == code.co_filename
+    ]
+    return (
+        f"\n  in the line: {frames[-1].line.strip()}"
+        if frames and frames[-1].line
+        else ""
+    )
+
+
+def run(
+    exercise,
+    case,
+    fn,
+    args,
+    names,
+    *,
+    returns=None,
+    hints=(),
+    in_place_hint=None,
+    tolerance=0.0,
+):
+    """Call the student's ``fn(*args)`` as every check does: ``(result, printed)``.
+
+    * ``fn`` receives copies of the array arguments (also inside tuples); an
+      argument it modifies fails the check, naming it (``names`` gives one name
+      per argument, or ``(name, element names)`` for a tuple). ``tolerance``
+      allows changes by that much round-off, relative to the largest entry.
+    * What it prints is captured and returned; numpy warnings become errors.
+    * An exception inside ``fn`` fails the check with the line where it was
+      raised and the hint of the first ``(piece of the message, hint)`` of
+      ``hints`` and :data:`ERROR_HINTS` found in ``"ExceptionType: message"``;
+      ``NotImplementedError`` (an exercise not filled in) passes through.
+    * ``None`` fails the check; with ``returns`` (an :class:`Array` or a
+      tuple of them) so do a list, a tuple, another dtype than float64 or
+      another shape, and the result comes back as arrays.
+    """
     if not callable(fn):
-        raise TypeError(f"checks.{exercise} expects the function you wrote, got {type(fn).__name__} {fn!r}")
-
-
-def passed(exercise: str, n: int) -> None:
-    print(f"✓ {exercise}: all {n} checks passed")
+        raise TypeError(
+            f"checks.{exercise} expects the function you wrote, got "
+            f"{type(fn).__name__} {fn!r}"
+        )
+    given = tuple(_copy(a) for a in args)
+    out = io.StringIO()
+    try:
+        with warnings.catch_warnings(), contextlib.redirect_stdout(out):
+            warnings.simplefilter("error", RuntimeWarning)
+            result = fn(*given)
+    except NotImplementedError as exc:
+        _unfilled(exc, exercise)
+        raise
+    except Exception as exc:  # noqa: BLE001 - reported to the student, with its type
+        text = f"{type(exc).__name__}: {exc}"
+        what = (
+            f"numpy warned while your function ran: {exc}"
+            if isinstance(exc, RuntimeWarning)
+            else f"your function raised {text}"
+        )
+        printed = out.getvalue().strip()
+        printed = f"\n  it printed: {printed[-300:]!r}" if printed else ""
+        hint = next((h for piece, h in (*hints, *ERROR_HINTS) if piece in text), None)
+        fail(exercise, case, what + _line_of(fn, exc) + printed, hint=hint)
+    _check_unchanged(exercise, case, args, given, names, tolerance, in_place_hint)
+    if result is None:
+        fail(
+            exercise,
+            case,
+            "your function returned None: did you forget the return statement?",
+        )
+    if returns is not None:
+        result = returned(exercise, case, result, returns)
+    return result, out.getvalue()
