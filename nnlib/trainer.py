@@ -61,60 +61,51 @@ def _sigmoid_(z, t):
 _ACTIVATIONS_ = {"relu": _relu_, "tanh": _tanh_, "sigmoid": _sigmoid_, "identity": None}
 
 
-class _Buffers:
-    """Parameters, gradients, velocities and activations of one network, for batches of up to ``batch`` rows."""
+class _Step:
+    """One SGD step of an MLP on a mini-batch, in buffers allocated once (see the module's table)."""
 
-    def __init__(self, sizes, dtype, batch, theta, momentum):
-        self.theta = theta  # W1, b1, W2, b2, ... in one vector
-        self.G = np.empty_like(theta)
-        self.V = np.zeros_like(theta) if momentum else None
+    def __init__(self, net, batch, lr, mu, theta):
+        sizes, dtype = net.layer_sizes, net.dtype
+        self.lr, self.mu, self.reg = lr, mu, net.reg_lambda
+        self.softmax = net.output == "softmax"
+        self.f_ = _ACTIVATIONS_[net.activation]
+        self.theta, self.G = theta, np.empty_like(theta)  # W1, b1, W2, b2, ... in one vector; their gradients
+        self.V = np.zeros_like(theta) if mu else None
         self.W, self.b, self.GW, self.Gb = [], [], [], []
         ofs = 0
         for n_in, n_out in zip(sizes[:-1], sizes[1:]):
-            for params, grads, shape in ((self.W, self.GW, (n_in, n_out)), (self.b, self.Gb, (n_out,))):
+            for shape, params, grads in (((n_in, n_out), self.W, self.GW), ((n_out,), self.b, self.Gb)):
                 size = math.prod(shape)
                 params.append(theta[ofs:ofs + size].reshape(shape))
                 grads.append(self.G[ofs:ofs + size].reshape(shape))
                 ofs += size
-        # hidden layers: Z (pre-activations, then activations), T (f' of the activations), D (gradients);
-        # the output scores in column-major order, so that the softmax's row reductions run along memory
-        self.Z = [np.empty((batch, s), dtype) for s in sizes[1:-1]] + [np.empty((batch, sizes[-1]), dtype, order="F")]
-        self.T = [np.empty((batch, s), dtype) for s in sizes[1:-1]]
-        self.D = [np.empty((batch, s), dtype) for s in sizes[1:-1]]
-        self.X = np.empty((batch, sizes[0]), dtype)
-        self.ones = np.ones(batch, dtype)
+        self.R = [np.empty_like(W) for W in self.W] if self.reg else None  # scratch for the L2 gradient
+        # Z: pre-activations, then activations (the output scores column-major, so that the softmax's
+        # row reductions run along memory); T: f' of the activations; D: gradients; the inputs; ones
+        hidden = sizes[1:-1]
+        self._full = ([np.empty((batch, s), dtype) for s in hidden] + [np.empty((batch, sizes[-1]), dtype, order="F")],
+                      [np.empty((batch, s), dtype) for s in hidden], [np.empty((batch, s), dtype) for s in hidden],
+                      np.empty((batch, sizes[0]), dtype), np.ones(batch, dtype))
         self._views = {}
 
-    def views(self, nb):
-        """The first ``nb`` rows of every batch-sized buffer (made once per batch size)."""
+    def buffers(self, nb):
+        """``Z, T, D, X, ones``: views of the first ``nb`` rows of the buffers (made once per batch size)."""
         if nb not in self._views:
-            self._views[nb] = ([z[:nb] for z in self.Z], [t[:nb] for t in self.T], [d[:nb] for d in self.D],
-                               self.X[:nb], self.ones[:nb])
+            self._views[nb] = tuple([x[:nb] for x in item] if isinstance(item, list) else item[:nb]
+                                    for item in self._full)
         return self._views[nb]
-
-
-class _Step:
-    """One SGD step of an MLP on a mini-batch, in the buffers of :class:`_Buffers` (see the module's table)."""
-
-    def __init__(self, net, batch, lr, mu, theta):
-        self.lr, self.mu, self.reg = lr, mu, net.reg_lambda
-        self.softmax = net.output == "softmax"
-        self.f_ = _ACTIVATIONS_[net.activation]
-        self.buf = _Buffers(net.layer_sizes, net.dtype, batch, theta, mu)
-        self.R = [np.empty_like(W) for W in self.buf.W] if self.reg else None  # scratch for the L2 gradient
 
     def gather(self, X, idx, yb):
         """Step on the rows ``idx`` of ``X`` (gathered into the input buffer) with their labels ``yb``."""
-        xb = self.buf.views(idx.shape[0])[3]
+        xb = self.buffers(idx.shape[0])[3]
         np.take(X, idx, axis=0, out=xb, mode="clip")  # indices are valid; "clip" avoids a buffered copy
         return self(xb, yb)
 
     def __call__(self, xb, yb):
         """Update the parameters for the mini-batch ``(xb, yb)``; return its loss (with the L2 term)."""
         nb = xb.shape[0]
-        buf = self.buf
-        Z, T, D, _, ones = buf.views(nb)
-        W, b, f_ = buf.W, buf.b, self.f_
+        Z, T, D, _, ones = self.buffers(nb)
+        W, b, f_ = self.W, self.b, self.f_
         L = len(W)
         # forward
         a = xb
@@ -140,7 +131,7 @@ class _Step:
         if self.reg:
             loss += 0.5 * self.reg * sum(float(np.vdot(w, w)) for w in W)
         # backward
-        GW, Gb = buf.GW, buf.Gb
+        GW, Gb = self.GW, self.Gb
         for l in range(L - 1, -1, -1):
             a_prev = xb if l == 0 else Z[l - 1]
             np.matmul(a_prev.T, d, out=GW[l])
@@ -157,12 +148,12 @@ class _Step:
                 np.multiply(w, self.lr * self.reg, out=r)
                 gw += r
         if self.mu:
-            V = buf.V
+            V = self.V
             V *= self.mu
-            V -= buf.G
-            buf.theta += V
+            V -= self.G
+            self.theta += V
         else:
-            buf.theta -= buf.G
+            self.theta -= self.G
         return loss
 
 
@@ -243,7 +234,7 @@ def train(net, X, y, epochs, learning_rate, batch_size=None, momentum=0.0, progr
                         bar.update((k + 1) - bar.n + epoch * n_batches)
                         bar.set_postfix(epoch=epoch + 1, loss=f"{total / stop:.4g}", refresh=False)
                 history["loss"].append(total / n)
-                net.set_params_vector(step.buf.theta)
+                net.set_params_vector(step.theta)
                 if validation_data is not None:
                     history["val_loss"].append(net.loss(*validation_data))
                     if bar is not None:
