@@ -36,6 +36,7 @@ Usage::
 
     .venv/bin/python bench/bench_mnist.py [--rounds 3] [--epochs 5] [--skip-keras]
 """
+
 from __future__ import annotations
 
 import argparse
@@ -66,9 +67,23 @@ def load_data():
 
 
 def run_nnlib(X, y, Xt, yt, epochs, seed):
-    net = nnlib.MLP([X.shape[1], HIDDEN, 10], activation="relu", output="softmax", dtype=np.float32, seed=seed)
+    net = nnlib.MLP(
+        [X.shape[1], HIDDEN, 10],
+        activation="relu",
+        output="softmax",
+        dtype=np.float32,
+        seed=seed,
+    )
     t0 = time.perf_counter()
-    net.fit(X, y, epochs=epochs, learning_rate=LR, batch_size=BATCH, momentum=MOMENTUM, shuffle=True)
+    net.fit(
+        X,
+        y,
+        epochs=epochs,
+        learning_rate=LR,
+        batch_size=BATCH,
+        momentum=MOMENTUM,
+        shuffle=True,
+    )
     elapsed = time.perf_counter() - t0
     return elapsed, net.score(Xt, yt), ""
 
@@ -97,7 +112,7 @@ def run_floor(X, y, Xt, yt, epochs, seed):
     for _ in range(epochs):
         order = rng.permutation(n)
         for start in range(0, n, BATCH):
-            idx = order[start:start + BATCH]
+            idx = order[start : start + BATCH]
             nb = idx.shape[0]
             x, z1, d1, d2 = xb[:nb], Z1[:nb], D1[:nb], D2[:nb]
             np.take(X, idx, axis=0, out=x, mode="clip")
@@ -107,16 +122,22 @@ def run_floor(X, y, Xt, yt, epochs, seed):
             np.matmul(d2, W2.T, out=d1)
             np.matmul(x.T, d1, out=G1)
     elapsed = time.perf_counter() - t0
-    return elapsed, float("nan"), "row gather + the five matrix products of every step, nothing else"
+    return (
+        elapsed,
+        float("nan"),
+        "row gather + the five matrix products of every step, nothing else",
+    )
 
 
 def one_thread(runner):
     """``runner`` with its BLAS limited to one thread."""
+
     def run(*args, **kwargs):
         from threadpoolctl import threadpool_limits
 
         with threadpool_limits(limits=1, user_api="blas"):
             return runner(*args, **kwargs)
+
     return run
 
 
@@ -125,13 +146,26 @@ def run_sklearn(X, y, Xt, yt, epochs, seed):
     from sklearn.neural_network import MLPClassifier
 
     clf = MLPClassifier(
-        hidden_layer_sizes=(HIDDEN,), activation="relu", solver="sgd", alpha=0.0, batch_size=BATCH,
-        learning_rate="constant", learning_rate_init=LR, momentum=MOMENTUM, nesterovs_momentum=False,
-        max_iter=epochs, shuffle=True, tol=0.0, n_iter_no_change=epochs + 1, early_stopping=False,
+        hidden_layer_sizes=(HIDDEN,),
+        activation="relu",
+        solver="sgd",
+        alpha=0.0,
+        batch_size=BATCH,
+        learning_rate="constant",
+        learning_rate_init=LR,
+        momentum=MOMENTUM,
+        nesterovs_momentum=False,
+        max_iter=epochs,
+        shuffle=True,
+        tol=0.0,
+        n_iter_no_change=epochs + 1,
+        early_stopping=False,
         random_state=seed,
     )
     with warnings.catch_warnings():
-        warnings.simplefilter("ignore", ConvergenceWarning)  # max_iter reached on purpose
+        warnings.simplefilter(
+            "ignore", ConvergenceWarning
+        )  # max_iter reached on purpose
         t0 = time.perf_counter()
         clf.fit(X, y)
         elapsed = time.perf_counter() - t0
@@ -142,13 +176,17 @@ def run_keras(X, y, Xt, yt, epochs, seed):
     import keras
 
     keras.utils.set_random_seed(seed)
-    model = keras.Sequential([
-        keras.Input(shape=(X.shape[1],)),
-        keras.layers.Dense(HIDDEN, activation="relu"),
-        keras.layers.Dense(10),
-    ])
-    model.compile(optimizer=keras.optimizers.SGD(learning_rate=LR, momentum=MOMENTUM),
-                  loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True))
+    model = keras.Sequential(
+        [
+            keras.Input(shape=(X.shape[1],)),
+            keras.layers.Dense(HIDDEN, activation="relu"),
+            keras.layers.Dense(10),
+        ]
+    )
+    model.compile(
+        optimizer=keras.optimizers.SGD(learning_rate=LR, momentum=MOMENTUM),
+        loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
+    )
     ends = []
 
     class EpochEnds(keras.callbacks.Callback):
@@ -156,17 +194,30 @@ def run_keras(X, y, Xt, yt, epochs, seed):
             ends.append(time.perf_counter())
 
     t0 = time.perf_counter()
-    model.fit(X, y, batch_size=BATCH, epochs=epochs, shuffle=True, verbose=0, callbacks=[EpochEnds()])
+    model.fit(
+        X,
+        y,
+        batch_size=BATCH,
+        epochs=epochs,
+        shuffle=True,
+        verbose=0,
+        callbacks=[EpochEnds()],
+    )
     elapsed = time.perf_counter() - t0
-    logits = np.asarray(model(Xt, training=False))  # one eager call: no retracing of a predict function
+    logits = np.asarray(
+        model(Xt, training=False)
+    )  # one eager call: no retracing of a predict function
     note = ""
-    if epochs > 1:  # the first epoch includes tracing the training function; estimate the time without it
+    if (
+        epochs > 1
+    ):  # the first epoch includes tracing the training function; estimate the time without it
         steady = (ends[-1] - ends[0]) / (epochs - 1) * epochs
         note = f"first epoch {ends[0] - t0:.2f} s; {epochs} epochs at the pace of the later ones: {steady:.2f} s"
     return elapsed, float(np.mean(logits.argmax(axis=1) == yt)), note
 
 
 # --------------------------------------------------------------------------- large MLP throughput
+
 
 def step_flops(sizes, batch):
     """Floating-point operations of one training step (2 per multiply-add).
@@ -195,7 +246,10 @@ def gemm_peak(sizes, batch, steps, rng):
 
 
 def _gemm_rate(sizes, batch, steps, rng):
-    Ws = [rng.standard_normal((i, o), dtype=np.float32) for i, o in zip(sizes[:-1], sizes[1:])]
+    Ws = [
+        rng.standard_normal((i, o), dtype=np.float32)
+        for i, o in zip(sizes[:-1], sizes[1:])
+    ]
     As = [rng.standard_normal((batch, s), dtype=np.float32) for s in sizes]
     Gs = [np.empty_like(W) for W in Ws]
     Ds = [np.empty((batch, s), dtype=np.float32) for s in sizes]
@@ -222,31 +276,57 @@ def large_mlp_rate(X, y, sizes, batch, steps, seed):
     """GFLOP/s of nnlib.MLP.fit on ``steps`` mini-batches of the large network."""
     n = batch * steps
     net = nnlib.MLP(sizes, dtype=np.float32, seed=seed)
-    net.fit(X[:batch], y[:batch], epochs=1, learning_rate=0.01, batch_size=batch, momentum=MOMENTUM)  # warm-up
+    net.fit(
+        X[:batch],
+        y[:batch],
+        epochs=1,
+        learning_rate=0.01,
+        batch_size=batch,
+        momentum=MOMENTUM,
+    )  # warm-up
     t0 = time.perf_counter()
-    net.fit(X[:n], y[:n], epochs=1, learning_rate=0.01, batch_size=batch, momentum=MOMENTUM)
+    net.fit(
+        X[:n], y[:n], epochs=1, learning_rate=0.01, batch_size=batch, momentum=MOMENTUM
+    )
     elapsed = time.perf_counter() - t0
     return step_flops(sizes, batch) * steps / elapsed / 1e9
 
 
 # --------------------------------------------------------------------------- report
 
+
 def conditions():
-    lines = [f"python {platform.python_version()}, numpy {np.__version__}, {os.cpu_count()} CPU(s), "
-             f"{platform.machine()} {platform.processor() or ''}".rstrip()]
-    for var in ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE", "OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS"):
+    lines = [
+        f"python {platform.python_version()}, numpy {np.__version__}, "
+        f"{os.cpu_count()} CPU(s), "
+        f"{platform.machine()} {platform.processor() or ''}".rstrip()
+    ]
+    for var in (
+        "OPENBLAS_CORETYPE",
+        "OPENBLAS_L2_SIZE",
+        "OPENBLAS_NUM_THREADS",
+        "OMP_NUM_THREADS",
+    ):
         lines.append(f"{var}={os.environ.get(var, '(unset)')}")
     try:
         from threadpoolctl import threadpool_info
+
         for info in threadpool_info():
             if info.get("user_api") == "blas":
-                lines.append(f"BLAS: {info.get('internal_api')} {info.get('version')} ({info.get('architecture')}), "
-                             f"{info.get('num_threads')} thread(s), {os.path.basename(info.get('filepath', ''))}")
+                lines.append(
+                    f"BLAS: {info.get('internal_api')} {info.get('version')} "
+                    f"({info.get('architecture')}), "
+                    f"{info.get('num_threads')} thread(s), "
+                    f"{os.path.basename(info.get('filepath', ''))}"
+                )
     except ImportError:
         pass
     if os.environ.get("OPENBLAS_CORETYPE") or os.environ.get("OPENBLAS_L2_SIZE"):
-        lines.append("note: OPENBLAS_CORETYPE / OPENBLAS_L2_SIZE are set; they can slow numpy's OpenBLAS kernels "
-                     "(this script leaves them as they are)")
+        lines.append(
+            "note: OPENBLAS_CORETYPE / OPENBLAS_L2_SIZE are set; they can slow "
+            "numpy's OpenBLAS kernels "
+            "(this script leaves them as they are)"
+        )
     return lines
 
 
@@ -259,13 +339,29 @@ def load_average():
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--rounds", type=int, default=3, help="alternating rounds (default 3)")
-    parser.add_argument("--epochs", type=int, default=5, help="epochs per training run (default 5)")
-    parser.add_argument("--skip-keras", action="store_true", help="leave Keras out (no TensorFlow import)")
-    parser.add_argument("--large-steps", type=int, default=60000 // 256,
-                        help="mini-batches timed for the large MLP (default: one epoch of MNIST, 234)")
-    parser.add_argument("--peak-steps", type=int, default=20,
-                        help="training steps' worth of matrix products timed for the peak (default 20)")
+    parser.add_argument(
+        "--rounds", type=int, default=3, help="alternating rounds (default 3)"
+    )
+    parser.add_argument(
+        "--epochs", type=int, default=5, help="epochs per training run (default 5)"
+    )
+    parser.add_argument(
+        "--skip-keras",
+        action="store_true",
+        help="leave Keras out (no TensorFlow import)",
+    )
+    parser.add_argument(
+        "--large-steps",
+        type=int,
+        default=60000 // 256,
+        help="mini-batches timed for the large MLP (default: one epoch of MNIST, 234)",
+    )
+    parser.add_argument(
+        "--peak-steps",
+        type=int,
+        default=20,
+        help="training steps' worth of matrix products timed for the peak (default 20)",
+    )
     args = parser.parse_args(argv)
 
     print("== conditions ==")
@@ -275,30 +371,49 @@ def main(argv=None):
     X, y, Xt, yt = load_data()
     print(f"  data: MNIST train {X.shape} float32, test {Xt.shape}")
 
-    runners = {"nnlib": run_nnlib, "nnlib-1t": one_thread(run_nnlib), "floor": run_floor,
-               "floor-1t": one_thread(run_floor), "sklearn": run_sklearn, "sklearn-1t": one_thread(run_sklearn)}
+    runners = {
+        "nnlib": run_nnlib,
+        "nnlib-1t": one_thread(run_nnlib),
+        "floor": run_floor,
+        "floor-1t": one_thread(run_floor),
+        "sklearn": run_sklearn,
+        "sklearn-1t": one_thread(run_sklearn),
+    }
     if not args.skip_keras:
         from nnlib._tf import import_tensorflow
 
-        tf = import_tensorflow()  # without TensorFlow's C++ start-up lines; its start-up is not timed
+        tf = (
+            import_tensorflow()
+        )  # without TensorFlow's C++ start-up lines; its start-up is not timed
         import keras
+
         print(f"  TensorFlow {tf.__version__}, Keras {keras.__version__}")
         runners["keras"] = run_keras
     names = list(runners)
     times = {k: [] for k in names}
     accs = {k: [] for k in names}
 
-    print(f"\n== 784-{HIDDEN}-10 ReLU float32, SGD lr {LR} momentum {MOMENTUM}, batch {BATCH}, "
-          f"{args.epochs} epochs, {args.rounds} alternating rounds ==")
+    print(
+        f"\n== 784-{HIDDEN}-10 ReLU float32, SGD lr {LR} momentum {MOMENTUM}, batch "
+        f"{BATCH}, "
+        f"{args.epochs} epochs, {args.rounds} alternating rounds =="
+    )
     for r in range(args.rounds):
-        order = names[r % len(names):] + names[:r % len(names)]
+        order = names[r % len(names) :] + names[: r % len(names)]
         for name in order:
             elapsed, acc, note = runners[name](X, y, Xt, yt, args.epochs, seed=r)
             times[name].append(elapsed)
             accs[name].append(acc)
-            score = "   (no model)        " if name.startswith("floor") else f"test accuracy {100 * acc:.2f} %"
-            print(f"  round {r + 1}  {name:10s} {elapsed:7.2f} s   {score}   {note}  "
-                  f"[{load_average()}]", flush=True)
+            score = (
+                "   (no model)        "
+                if name.startswith("floor")
+                else f"test accuracy {100 * acc:.2f} %"
+            )
+            print(
+                f"  round {r + 1}  {name:10s} {elapsed:7.2f} s   {score}   {note}  "
+                f"[{load_average()}]",
+                flush=True,
+            )
     print("  after: " + load_average())
 
     med = {k: statistics.median(v) for k, v in times.items()}
@@ -307,17 +422,29 @@ def main(argv=None):
     for k in names:
         score = "       -" if k.startswith("floor") else f"{100 * acc_med[k]:8.2f} %"
         print(f"  {k:15s} {med[k]:9.2f} s   {score}")
-    print(f"  nnlib above the floor: {med['nnlib'] - med['floor']:.2f} s; half of sklearn's time is "
-          f"{med['sklearn'] / 2:.2f} s" + (f", a quarter of Keras's {med['keras'] / 4:.2f} s" if "keras" in med else ""))
+    print(
+        f"  nnlib above the floor: {med['nnlib'] - med['floor']:.2f} s; half of "
+        "sklearn's time is "
+        f"{med['sklearn'] / 2:.2f} s"
+        + (f", a quarter of Keras's {med['keras'] / 4:.2f} s" if "keras" in med else "")
+    )
     results = []
     ratio_floor = med["nnlib-1t"] / med["floor-1t"]
-    print(f"  one BLAS thread: nnlib {med['nnlib-1t']:.2f} s, floor {med['floor-1t']:.2f} s, ratio {ratio_floor:.3f}; "
-          f"per round: {', '.join(f'{a / b:.3f}' for a, b in zip(times['nnlib-1t'], times['floor-1t']))}")
-    results.append(("nnlib-1t / floor-1t time", ratio_floor, "<= 1.10", ratio_floor <= 1.10))
+    print(
+        f"  one BLAS thread: nnlib {med['nnlib-1t']:.2f} s, floor "
+        f"{med['floor-1t']:.2f} s, ratio {ratio_floor:.3f}; "
+        "per round: "
+        f"{', '.join(f'{a / b:.3f}' for a, b in zip(times['nnlib-1t'], times['floor-1t']))}"
+    )
+    results.append(
+        ("nnlib-1t / floor-1t time", ratio_floor, "<= 1.10", ratio_floor <= 1.10)
+    )
     ratio_sk = med["nnlib"] / med["sklearn"]
     results.append(("nnlib / sklearn time", ratio_sk, "<= 0.50", ratio_sk <= 0.5))
     ratio_sk1 = med["nnlib-1t"] / med["sklearn-1t"]
-    results.append(("nnlib-1t / sklearn-1t time (control)", ratio_sk1, "<= 0.50", ratio_sk1 <= 0.5))
+    results.append(
+        ("nnlib-1t / sklearn-1t time (control)", ratio_sk1, "<= 0.50", ratio_sk1 <= 0.5)
+    )
     if "keras" in med:
         ratio_k = med["nnlib"] / med["keras"]
         results.append(("nnlib / keras time", ratio_k, "<= 0.25", ratio_k <= 0.25))
@@ -325,8 +452,10 @@ def main(argv=None):
     results.append(("nnlib - sklearn accuracy (points)", gap, ">= -0.5", gap >= -0.5))
 
     sizes, batch = [784, 1024, 1024, 10], 256
-    print(f"\n== large MLP {'-'.join(map(str, sizes))}, batch {batch}, float32: "
-          f"{step_flops(sizes, batch) / 1e9:.2f} GFLOP per step ==")
+    print(
+        f"\n== large MLP {'-'.join(map(str, sizes))}, batch {batch}, float32: "
+        f"{step_flops(sizes, batch) / 1e9:.2f} GFLOP per step =="
+    )
     rng = np.random.default_rng(0)
     fractions, rates = [], []
     for r in range(args.rounds):
@@ -337,18 +466,31 @@ def main(argv=None):
         peak = (before + after) / 2
         rates.append(rate)
         fractions.append(rate / peak)
-        print(f"  round {r + 1}  matmul peak {peak:6.1f} GFLOP/s (before: 1 thread {one_b:.1f}, configured {conf_b:.1f};"
-              f" after: {one_a:.1f}, {conf_a:.1f})   nnlib training {rate:6.1f} GFLOP/s = {100 * rate / peak:.0f} %",
-              flush=True)
+        print(
+            f"  round {r + 1}  matmul peak {peak:6.1f} GFLOP/s (before: 1 thread "
+            f"{one_b:.1f}, configured {conf_b:.1f};"
+            f" after: {one_a:.1f}, {conf_a:.1f})   nnlib training {rate:6.1f} GFLOP/s "
+            f"= {100 * rate / peak:.0f} %",
+            flush=True,
+        )
     frac = statistics.median(fractions)
-    print(f"  median over rounds: nnlib {statistics.median(rates):.1f} GFLOP/s, {100 * frac:.0f} % of the peak measured "
-          "around it")
+    print(
+        f"  median over rounds: nnlib {statistics.median(rates):.1f} GFLOP/s, "
+        f"{100 * frac:.0f} % of the peak measured "
+        "around it"
+    )
     results.append(("large MLP fraction of matmul peak", frac, ">= 0.60", frac >= 0.6))
 
     print("\n== targets ==")
     for label, value, target, ok in results:
-        print(f"  {label:36s} {value:8.3f}   target {target:8s}  {'met' if ok else 'NOT met'}")
-    print("  (timings on a shared machine vary with its load; see the load averages above)")
+        print(
+            f"  {label:36s} {value:8.3f}   target {target:8s}  "
+            f"{'met' if ok else 'NOT met'}"
+        )
+    print(
+        "  (timings on a shared machine vary with its load; see the load averages "
+        "above)"
+    )
     return 0
 
 

@@ -4,6 +4,7 @@ Each helper raises ``TypeError`` or ``ValueError`` with a message that names the
 function, what it expected and what it received, so that a mistake shows up at
 the call that made it and not as a numpy traceback three frames deeper.
 """
+
 from __future__ import annotations
 
 import numbers
@@ -20,7 +21,9 @@ def describe(x) -> str:
     return f"{type(x).__name__} {x!r}"[:120]
 
 
-def as_float_array(x, func: str, name: str = "x", ndim=None, allow_scalar: bool = True) -> np.ndarray:
+def as_float_array(
+    x, func: str, name: str = "x", ndim=None, allow_scalar: bool = True
+) -> np.ndarray:
     """Convert ``x`` to a floating-point array and check it.
 
     Parameters
@@ -40,15 +43,28 @@ def as_float_array(x, func: str, name: str = "x", ndim=None, allow_scalar: bool 
         ``x`` as a float array (float64 unless it already was a float dtype).
     """
     if isinstance(x, (str, bytes)) or x is None:
-        raise TypeError(f"{func} expects {name} to be a number or an array of numbers, got {describe(x)}")
+        raise TypeError(
+            f"{func} expects {name} to be a number or an array of numbers, got "
+            f"{describe(x)}"
+        )
     try:
         arr = np.asarray(x)
     except Exception as exc:  # ragged lists and other oddities
-        raise TypeError(f"{func} expects {name} to be an array of numbers, got {describe(x)} ({exc})") from None
-    if arr.dtype == object or not (np.issubdtype(arr.dtype, np.number) or arr.dtype == bool):
-        raise TypeError(f"{func} expects {name} to be an array of numbers, got {describe(x)} with dtype {arr.dtype}")
+        raise TypeError(
+            f"{func} expects {name} to be an array of numbers, got {describe(x)} "
+            f"({exc})"
+        ) from None
+    if arr.dtype == object or not (
+        np.issubdtype(arr.dtype, np.number) or arr.dtype == bool
+    ):
+        raise TypeError(
+            f"{func} expects {name} to be an array of numbers, got {describe(x)} with "
+            f"dtype {arr.dtype}"
+        )
     if np.issubdtype(arr.dtype, np.complexfloating):
-        raise TypeError(f"{func} expects real numbers in {name}, got complex dtype {arr.dtype}")
+        raise TypeError(
+            f"{func} expects real numbers in {name}, got complex dtype {arr.dtype}"
+        )
     if not np.issubdtype(arr.dtype, np.floating):
         arr = arr.astype(np.float64)
     if arr.ndim == 0 and not allow_scalar:
@@ -57,7 +73,9 @@ def as_float_array(x, func: str, name: str = "x", ndim=None, allow_scalar: bool 
         allowed = (ndim,) if isinstance(ndim, int) else tuple(ndim)
         if arr.ndim not in allowed:
             want = " or ".join(f"{d}-D" for d in allowed)
-            raise ValueError(f"{func} expects {name} to be a {want} array, got shape {arr.shape}")
+            raise ValueError(
+                f"{func} expects {name} to be a {want} array, got shape {arr.shape}"
+            )
     check_finite(arr, func, name)
     return arr
 
@@ -77,13 +95,17 @@ def check_finite(arr: np.ndarray, func: str, name: str = "x") -> None:
 def check_int(value, func: str, name: str, minimum: int | None = None) -> int:
     """Check that ``value`` is an integer (not a bool) at least ``minimum``."""
     if isinstance(value, bool) or not isinstance(value, numbers.Integral):
-        raise TypeError(f"{func} expects {name} to be an integer, got {describe(value)}")
+        raise TypeError(
+            f"{func} expects {name} to be an integer, got {describe(value)}"
+        )
     if minimum is not None and value < minimum:
         raise ValueError(f"{func} expects {name} >= {minimum}, got {value}")
     return int(value)
 
 
-def check_number(value, func: str, name: str, minimum: float | None = None, strict: bool = False) -> float:
+def check_number(
+    value, func: str, name: str, minimum: float | None = None, strict: bool = False
+) -> float:
     """Check that ``value`` is a finite real number, optionally bounded below."""
     if isinstance(value, bool) or not isinstance(value, numbers.Real):
         raise TypeError(f"{func} expects {name} to be a number, got {describe(value)}")
@@ -100,7 +122,10 @@ def check_one_hot(y: np.ndarray, func: str, name: str = "y") -> None:
     """Raise ``ValueError`` unless every row of the float array ``y`` (N, K) or (K,) is one-hot."""
     if y.size and not np.all((y == 0) | (y == 1)):
         bad = y[(y != 0) & (y != 1)][0]
-        raise ValueError(f"{func} expects one-hot labels {name} (only 0s and 1s), got the value {bad}")
+        raise ValueError(
+            f"{func} expects one-hot labels {name} (only 0s and 1s), got the value "
+            f"{bad}"
+        )
     sums = y.sum(axis=-1)
     if y.size and not np.all(sums == 1):
         row = int(np.argmax(sums != 1)) if y.ndim == 2 else 0
@@ -119,22 +144,42 @@ def check_class_ids(labels, n: int, k: int, func: str, name: str = "y") -> np.nd
     """
     expected = f"integer class ids of shape ({n},) in 0..{k - 1}, or one-hot labels of shape ({n}, {k})"
     if isinstance(labels, (str, bytes)) or labels is None:
-        raise ValueError(f"{func} expects {name} to be {expected}, got {describe(labels)}")
+        raise ValueError(
+            f"{func} expects {name} to be {expected}, got {describe(labels)}"
+        )
     try:
         arr = np.asarray(labels)
     except Exception:
-        raise ValueError(f"{func} expects {name} to be {expected}, got {describe(labels)}") from None
-    if arr.dtype == object or not (np.issubdtype(arr.dtype, np.number) or arr.dtype == bool):
-        raise ValueError(f"{func} expects {name} to be {expected}, got an array of dtype {arr.dtype}")
+        raise ValueError(
+            f"{func} expects {name} to be {expected}, got {describe(labels)}"
+        ) from None
+    if arr.dtype == object or not (
+        np.issubdtype(arr.dtype, np.number) or arr.dtype == bool
+    ):
+        raise ValueError(
+            f"{func} expects {name} to be {expected}, got an array of dtype {arr.dtype}"
+        )
     if arr.ndim == 1:
         if not np.issubdtype(arr.dtype, np.integer):
-            hint = " (convert with y.astype(int))" if np.issubdtype(arr.dtype, np.floating) else ""
-            raise ValueError(f"{func} expects {name} to be {expected}, got a 1-D array of dtype {arr.dtype}{hint}")
+            hint = (
+                " (convert with y.astype(int))"
+                if np.issubdtype(arr.dtype, np.floating)
+                else ""
+            )
+            raise ValueError(
+                f"{func} expects {name} to be {expected}, got a 1-D array of dtype "
+                f"{arr.dtype}{hint}"
+            )
         if arr.shape[0] != n:
-            raise ValueError(f"{func} expects {name} to have one label per example ({n}), got {arr.shape[0]} labels")
+            raise ValueError(
+                f"{func} expects {name} to have one label per example ({n}), got "
+                f"{arr.shape[0]} labels"
+            )
         if arr.size and (arr.min() < 0 or arr.max() >= k):
             bad = arr[(arr < 0) | (arr >= k)][0]
-            raise ValueError(f"{func} expects class ids in 0..{k - 1} ({k} classes), got {bad}")
+            raise ValueError(
+                f"{func} expects class ids in 0..{k - 1} ({k} classes), got {bad}"
+            )
         return arr.astype(np.intp, copy=False)
     if arr.ndim == 2 and arr.shape == (n, k):
         check_one_hot(arr, func, name)
@@ -147,9 +192,14 @@ def check_float_dtype(dtype, func: str):
     try:
         dt = np.dtype(dtype)
     except TypeError:
-        raise TypeError(f"{func} expects dtype to be numpy.float32 or numpy.float64, got {describe(dtype)}") from None
+        raise TypeError(
+            f"{func} expects dtype to be numpy.float32 or numpy.float64, got "
+            f"{describe(dtype)}"
+        ) from None
     if dt not in (np.dtype(np.float32), np.dtype(np.float64)):
-        raise TypeError(f"{func} expects dtype to be numpy.float32 or numpy.float64, got {dt}")
+        raise TypeError(
+            f"{func} expects dtype to be numpy.float32 or numpy.float64, got {dt}"
+        )
     return dt
 
 
@@ -158,5 +208,8 @@ def as_rng(seed, func: str) -> np.random.Generator:
     if seed is None or isinstance(seed, np.random.Generator):
         return np.random.default_rng(seed)
     if isinstance(seed, bool) or not isinstance(seed, numbers.Integral) or seed < 0:
-        raise TypeError(f"{func} expects seed to be a non-negative integer, a Generator or None, got {describe(seed)}")
+        raise TypeError(
+            f"{func} expects seed to be a non-negative integer, a Generator or None, "
+            f"got {describe(seed)}"
+        )
     return np.random.default_rng(int(seed))

@@ -6,14 +6,22 @@ is unchanged by adding a constant to a row, and afterwards the largest exponent
 is ``exp(0) = 1``), and ``cross_entropy`` clips probabilities away from 0 so
 that ``log`` never returns ``-inf``.
 """
+
 from __future__ import annotations
 
 import numpy as np
 
 from ._validation import as_float_array, check_class_ids, check_one_hot, describe
 
-__all__ = ["softmax", "log_softmax", "cross_entropy", "softmax_cross_entropy", "mean_squared_error", "one_hot",
-           "EPS"]
+__all__ = [
+    "softmax",
+    "log_softmax",
+    "cross_entropy",
+    "softmax_cross_entropy",
+    "mean_squared_error",
+    "one_hot",
+    "EPS",
+]
 
 #: probabilities are clipped to [EPS, 1] before taking the log
 EPS = 1e-12
@@ -39,7 +47,9 @@ def softmax(x):
     """
     x = as_float_array(x, "softmax", ndim=(1, 2), allow_scalar=False)
     if x.shape[-1] == 0:
-        raise ValueError(f"softmax expects at least one score per row, got shape {x.shape}")
+        raise ValueError(
+            f"softmax expects at least one score per row, got shape {x.shape}"
+        )
     shifted = x - x.max(axis=-1, keepdims=True)
     e = np.exp(shifted)
     return e / e.sum(axis=-1, keepdims=True)
@@ -83,13 +93,19 @@ def cross_entropy(y, y_hat):
         The mean cross-entropy (a 1-D input counts as one row).
     """
     y = as_float_array(y, "cross_entropy", "y", ndim=(1, 2), allow_scalar=False)
-    y_hat = as_float_array(y_hat, "cross_entropy", "y_hat", ndim=(1, 2), allow_scalar=False)
+    y_hat = as_float_array(
+        y_hat, "cross_entropy", "y_hat", ndim=(1, 2), allow_scalar=False
+    )
     if y.shape != y_hat.shape:
-        raise ValueError(f"cross_entropy expects y and y_hat of the same shape, got {y.shape} and {y_hat.shape}")
+        raise ValueError(
+            f"cross_entropy expects y and y_hat of the same shape, got {y.shape} and "
+            f"{y_hat.shape}"
+        )
     check_one_hot(y, "cross_entropy")
     if y_hat.size and (y_hat.min() < 0 or y_hat.max() > 1):
         raise ValueError(
-            "cross_entropy expects probabilities y_hat in [0, 1] (did you pass scores instead of softmax(scores)?), "
+            "cross_entropy expects probabilities y_hat in [0, 1] (did you pass "
+            "scores instead of softmax(scores)?), "
             f"got values in [{y_hat.min():.4g}, {y_hat.max():.4g}]"
         )
     n = y.shape[0] if y.ndim == 2 else 1
@@ -126,18 +142,31 @@ def softmax_cross_entropy(scores, labels, out=None, check_input=True):
     dscores : numpy.ndarray, shape (N, K)
     """
     if check_input:
-        scores = as_float_array(scores, "softmax_cross_entropy", "scores", ndim=2, allow_scalar=False)
+        scores = as_float_array(
+            scores, "softmax_cross_entropy", "scores", ndim=2, allow_scalar=False
+        )
         n, k = scores.shape
         if n == 0 or k == 0:
-            raise ValueError(f"softmax_cross_entropy expects at least one row and one class, got shape {scores.shape}")
+            raise ValueError(
+                "softmax_cross_entropy expects at least one row and one class, got "
+                f"shape {scores.shape}"
+            )
         labels = check_class_ids(labels, n, k, "softmax_cross_entropy", "labels")
-        if out is not None and (not isinstance(out, np.ndarray) or out.shape != scores.shape
-                                or out.dtype != scores.dtype):
-            raise ValueError(f"softmax_cross_entropy expects out to be an array of shape {scores.shape} and "
-                             f"dtype {scores.dtype}, got {describe(out)}")
+        if out is not None and (
+            not isinstance(out, np.ndarray)
+            or out.shape != scores.shape
+            or out.dtype != scores.dtype
+        ):
+            raise ValueError(
+                "softmax_cross_entropy expects out to be an array of shape "
+                f"{scores.shape} and "
+                f"dtype {scores.dtype}, got {describe(out)}"
+            )
     n = scores.shape[0]
     rows = np.arange(n)
-    out = np.subtract(scores, scores.max(axis=1, keepdims=True), out=out)  # every row's maximum is now 0
+    out = np.subtract(
+        scores, scores.max(axis=1, keepdims=True), out=out
+    )  # every row's maximum is now 0
     picked = out[rows, labels]  # log-softmax at the label = picked - log(sums)
     np.exp(out, out=out)
     sums = out.sum(axis=1)
@@ -163,9 +192,14 @@ def mean_squared_error(y, y_hat):
     float
     """
     y = as_float_array(y, "mean_squared_error", "y", ndim=(1, 2), allow_scalar=False)
-    y_hat = as_float_array(y_hat, "mean_squared_error", "y_hat", ndim=(1, 2), allow_scalar=False)
+    y_hat = as_float_array(
+        y_hat, "mean_squared_error", "y_hat", ndim=(1, 2), allow_scalar=False
+    )
     if y.shape != y_hat.shape:
-        raise ValueError(f"mean_squared_error expects y and y_hat of the same shape, got {y.shape} and {y_hat.shape}")
+        raise ValueError(
+            f"mean_squared_error expects y and y_hat of the same shape, got {y.shape} "
+            f"and {y_hat.shape}"
+        )
     return float(0.5 * np.sum((y_hat - y) ** 2) / y.shape[0])
 
 
@@ -173,7 +207,10 @@ def one_hot(labels, num_classes: int | None = None):
     """Integer class ids ``(N,)`` to a one-hot float array ``(N, num_classes)``."""
     arr = np.asarray(labels)
     if arr.ndim != 1 or not np.issubdtype(arr.dtype, np.integer):
-        raise ValueError(f"one_hot expects a 1-D array of integer class ids, got {arr.dtype} array of shape {arr.shape}")
+        raise ValueError(
+            f"one_hot expects a 1-D array of integer class ids, got {arr.dtype} array "
+            f"of shape {arr.shape}"
+        )
     if arr.size and arr.min() < 0:
         raise ValueError(f"one_hot expects class ids >= 0, got {arr.min()}")
     k = int(arr.max()) + 1 if num_classes is None else int(num_classes)

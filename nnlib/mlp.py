@@ -24,11 +24,20 @@ This module is the model: forward and backward through the layers
 the gradient check). :meth:`MLP.fit` hands the training to
 :func:`nnlib.trainer.train`, which takes the same steps in preallocated buffers.
 """
+
 from __future__ import annotations
 
 import numpy as np
 
-from ._validation import as_float_array, as_rng, check_class_ids, check_float_dtype, check_int, check_number, describe
+from ._validation import (
+    as_float_array,
+    as_rng,
+    check_class_ids,
+    check_float_dtype,
+    check_int,
+    check_number,
+    describe,
+)
 from .layers import Layer
 from .losses import softmax, softmax_cross_entropy
 from .trainer import train
@@ -75,23 +84,50 @@ class MLP:
     >>> net.score(X, y)                                            # doctest: +SKIP
     """
 
-    def __init__(self, layer_sizes, activation="relu", output="softmax", reg_lambda=0.0, seed=0, dtype=np.float64):
+    def __init__(
+        self,
+        layer_sizes,
+        activation="relu",
+        output="softmax",
+        reg_lambda=0.0,
+        seed=0,
+        dtype=np.float64,
+    ):
         if isinstance(layer_sizes, (str, bytes)) or not hasattr(layer_sizes, "__len__"):
-            raise TypeError(f"MLP expects layer_sizes to be a list of integers like [784, 128, 10], got {describe(layer_sizes)}")
+            raise TypeError(
+                "MLP expects layer_sizes to be a list of integers like [784, 128, "
+                f"10], got {describe(layer_sizes)}"
+            )
         sizes = list(layer_sizes)
         if len(sizes) < 2:
-            raise ValueError(f"MLP expects at least two layer sizes [inputs, ..., outputs], got {sizes}")
+            raise ValueError(
+                "MLP expects at least two layer sizes [inputs, ..., outputs], got "
+                f"{sizes}"
+            )
         self.layer_sizes = tuple(
-            check_int(int(s) if isinstance(s, np.integer) else s, "MLP", f"layer_sizes[{i}]", minimum=1)
-            for i, s in enumerate(sizes))
+            check_int(
+                int(s) if isinstance(s, np.integer) else s,
+                "MLP",
+                f"layer_sizes[{i}]",
+                minimum=1,
+            )
+            for i, s in enumerate(sizes)
+        )
         if activation not in _HIDDEN:
-            raise ValueError(f"MLP expects activation to be one of {list(_HIDDEN)}, got {activation!r}")
+            raise ValueError(
+                f"MLP expects activation to be one of {list(_HIDDEN)}, got "
+                f"{activation!r}"
+            )
         if output not in _OUTPUTS:
-            raise ValueError(f"MLP expects output to be one of {list(_OUTPUTS)}, got {output!r}")
+            raise ValueError(
+                f"MLP expects output to be one of {list(_OUTPUTS)}, got {output!r}"
+            )
         if output == "softmax" and self.layer_sizes[-1] < 2:
             raise ValueError(
-                f"MLP with output='softmax' expects at least 2 classes (last layer size), got {self.layer_sizes[-1]}; "
-                "for a single real-valued output use output='linear'")
+                "MLP with output='softmax' expects at least 2 classes (last layer "
+                f"size), got {self.layer_sizes[-1]}; "
+                "for a single real-valued output use output='linear'"
+            )
         self.activation = activation
         self.output = output
         self.reg_lambda = check_number(reg_lambda, "MLP", "reg_lambda", minimum=0)
@@ -99,15 +135,26 @@ class MLP:
         self._rng = as_rng(seed, "MLP")
         init = "glorot" if activation in ("tanh", "sigmoid") else "he"
         n = len(self.layer_sizes) - 1
-        self.layers = [Layer(self.layer_sizes[i], self.layer_sizes[i + 1], activation if i < n - 1 else "identity",
-                             init, self._rng, self.dtype) for i in range(n)]
+        self.layers = [
+            Layer(
+                self.layer_sizes[i],
+                self.layer_sizes[i + 1],
+                activation if i < n - 1 else "identity",
+                init,
+                self._rng,
+                self.dtype,
+            )
+            for i in range(n)
+        ]
         self._has_gradients = False
         self.history_ = None
 
     def __repr__(self):
         sizes = "-".join(str(s) for s in self.layer_sizes)
-        return (f"MLP({sizes}, activation={self.activation!r}, output={self.output!r}, "
-                f"reg_lambda={self.reg_lambda:g}, dtype={self.dtype.name})")
+        return (
+            f"MLP({sizes}, activation={self.activation!r}, output={self.output!r}, "
+            f"reg_lambda={self.reg_lambda:g}, dtype={self.dtype.name})"
+        )
 
     # ------------------------------------------------------------------ input checks
 
@@ -117,14 +164,21 @@ class MLP:
         return sum(p.size for p in self.parameters())
 
     def _check_X(self, X, func, name="X"):
-        if isinstance(X, np.ndarray) and (np.issubdtype(X.dtype, np.integer) or X.dtype == bool):
+        if isinstance(X, np.ndarray) and (
+            np.issubdtype(X.dtype, np.integer) or X.dtype == bool
+        ):
             X = X.astype(self.dtype)  # e.g. uint8 images: straight to the working type
         X = as_float_array(X, func, name, ndim=2, allow_scalar=False)
         if X.shape[1] != self.layer_sizes[0]:
-            raise ValueError(f"{func} expects {name} of shape (N, {self.layer_sizes[0]}) for this network "
-                             f"{'-'.join(map(str, self.layer_sizes))}, got shape {X.shape}")
+            raise ValueError(
+                f"{func} expects {name} of shape (N, {self.layer_sizes[0]}) for this "
+                "network "
+                f"{'-'.join(map(str, self.layer_sizes))}, got shape {X.shape}"
+            )
         if X.shape[0] == 0:
-            raise ValueError(f"{func} expects at least one example in {name}, got shape {X.shape}")
+            raise ValueError(
+                f"{func} expects at least one example in {name}, got shape {X.shape}"
+            )
         return np.ascontiguousarray(X, dtype=self.dtype)
 
     def _check_y(self, y, n, func, name="y"):
@@ -136,8 +190,10 @@ class MLP:
         if arr.ndim == 1 and K == 1:
             arr = arr[:, None]
         if arr.shape != (n, K):
-            raise ValueError(f"{func} expects regression targets {name} of shape ({n}, {K})"
-                             f"{f' or ({n},)' if K == 1 else ''}, got shape {arr.shape}")
+            raise ValueError(
+                f"{func} expects regression targets {name} of shape ({n}, {K})"
+                f"{f' or ({n},)' if K == 1 else ''}, got shape {arr.shape}"
+            )
         return np.ascontiguousarray(arr, dtype=self.dtype)
 
     def _check_Xy(self, X, y, func):
@@ -163,7 +219,9 @@ class MLP:
         works in its own buffers).
         """
         if not self._has_gradients:
-            raise RuntimeError("MLP.gradients: no gradients yet, call compute_gradients(X, y) first")
+            raise RuntimeError(
+                "MLP.gradients: no gradients yet, call compute_gradients(X, y) first"
+            )
         return [g for layer in self.layers for g in layer.gradients()]
 
     def _forward(self, X):
@@ -175,12 +233,18 @@ class MLP:
 
     def _scores(self, X, chunk=8192):
         """Output scores (N, K), computed ``chunk`` rows at a time: for evaluation on data of any size."""
-        return np.concatenate([self._forward(X[s:s + chunk]) for s in range(0, X.shape[0], chunk)])
+        return np.concatenate(
+            [self._forward(X[s : s + chunk]) for s in range(0, X.shape[0], chunk)]
+        )
 
     def _reg_loss(self):
         if not self.reg_lambda:
             return 0.0
-        return 0.5 * self.reg_lambda * sum(float(np.vdot(layer.W, layer.W)) for layer in self.layers)
+        return (
+            0.5
+            * self.reg_lambda
+            * sum(float(np.vdot(layer.W, layer.W)) for layer in self.layers)
+        )
 
     def _data_loss_and_dscores(self, Z, y):
         """Batch-mean loss and its gradient with respect to the scores Z."""
@@ -256,14 +320,17 @@ class MLP:
     def _check_vector(self, vector, func):
         vector = as_float_array(vector, func, "vector", ndim=1, allow_scalar=False)
         if vector.size != self.n_params:
-            raise ValueError(f"{func} expects a vector of {self.n_params} parameters for this network "
-                             f"{'-'.join(map(str, self.layer_sizes))}, got length {vector.size}")
+            raise ValueError(
+                f"{func} expects a vector of {self.n_params} parameters for this "
+                "network "
+                f"{'-'.join(map(str, self.layer_sizes))}, got length {vector.size}"
+            )
         return vector
 
     def _set_params_vector(self, vector):
         ofs = 0
         for p in self.parameters():
-            p[...] = vector[ofs:ofs + p.size].reshape(p.shape)
+            p[...] = vector[ofs : ofs + p.size].reshape(p.shape)
             ofs += p.size
 
     def loss_and_grad(self, vector, X, y):
@@ -330,8 +397,11 @@ class MLP:
             Rows are non-negative and sum to 1.
         """
         if self.output != "softmax":
-            raise ValueError("MLP.predict_proba is only defined for output='softmax' (classification); "
-                             "this network has output='linear', use predict(X) for its values")
+            raise ValueError(
+                "MLP.predict_proba is only defined for output='softmax' "
+                "(classification); "
+                "this network has output='linear', use predict(X) for its values"
+            )
         return softmax(self._scores(self._check_X(X, "MLP.predict_proba")))
 
     def score(self, X, y):
@@ -353,13 +423,26 @@ class MLP:
         ss_res = ((y - Z) ** 2).sum(axis=0, dtype=np.float64)
         ss_tot = ((y - y.mean(axis=0)) ** 2).sum(axis=0, dtype=np.float64)
         with np.errstate(divide="ignore", invalid="ignore"):
-            r2 = np.where(ss_tot > 0, 1.0 - ss_res / ss_tot, np.where(ss_res == 0, 1.0, 0.0))
+            r2 = np.where(
+                ss_tot > 0, 1.0 - ss_res / ss_tot, np.where(ss_res == 0, 1.0, 0.0)
+            )
         return float(np.mean(r2))
 
     # ------------------------------------------------------------------ training
 
-    def fit(self, X, y, epochs, learning_rate, batch_size=None, momentum=0.0, progress=False,
-            validation_data=None, shuffle=True, blas_threads=None):
+    def fit(
+        self,
+        X,
+        y,
+        epochs,
+        learning_rate,
+        batch_size=None,
+        momentum=0.0,
+        progress=False,
+        validation_data=None,
+        shuffle=True,
+        blas_threads=None,
+    ):
         """Train by mini-batch SGD with (heavy-ball) momentum on the batch-mean loss.
 
         For each mini-batch, with ``g`` the gradient of the batch-mean loss plus
@@ -413,12 +496,32 @@ class MLP:
         func = "MLP.fit"
         X, y = self._check_Xy(X, y, func)
         if validation_data is not None:
-            if not isinstance(validation_data, (tuple, list)) or len(validation_data) != 2:
-                raise TypeError(f"{func} expects validation_data to be a tuple (X_val, y_val), "
-                                f"got {describe(validation_data)}")
+            if (
+                not isinstance(validation_data, (tuple, list))
+                or len(validation_data) != 2
+            ):
+                raise TypeError(
+                    f"{func} expects validation_data to be a tuple (X_val, y_val), "
+                    f"got {describe(validation_data)}"
+                )
             Xv = self._check_X(validation_data[0], func, "X_val")
-            validation_data = (Xv, self._check_y(validation_data[1], Xv.shape[0], func, "y_val"))
-        self.history_ = train(self, X, y, epochs, learning_rate, batch_size=batch_size, momentum=momentum,
-                              progress=progress, validation_data=validation_data, shuffle=shuffle,
-                              blas_threads=blas_threads, rng=self._rng, func=func)
+            validation_data = (
+                Xv,
+                self._check_y(validation_data[1], Xv.shape[0], func, "y_val"),
+            )
+        self.history_ = train(
+            self,
+            X,
+            y,
+            epochs,
+            learning_rate,
+            batch_size=batch_size,
+            momentum=momentum,
+            progress=progress,
+            validation_data=validation_data,
+            shuffle=shuffle,
+            blas_threads=blas_threads,
+            rng=self._rng,
+            func=func,
+        )
         return self.history_

@@ -9,11 +9,12 @@ Shapes, for M examples, ``dimensions = (Dx, H, Dy)``::
 All parameters travel packed in one vector, ``[W1.ravel(), b1, W2.ravel(), b2]``
 (row-major), so that ``gradcheck_naive`` can check them all at once.
 """
+
 from __future__ import annotations
 
 import numpy as np
 
-from ._validation import as_float_array, check_int, check_one_hot, describe
+from ._validation import as_float_array, check_int, check_one_hot
 from .activations import sigmoid, sigmoid_grad
 from .losses import cross_entropy, softmax
 
@@ -22,9 +23,19 @@ __all__ = ["forward_backward_prop", "param_count", "pack_params", "unpack_params
 
 def _check_dimensions(dimensions, func):
     if not isinstance(dimensions, (list, tuple, np.ndarray)) or len(dimensions) != 3:
-        raise ValueError(f"{func} expects dimensions = (Dx, H, Dy), three positive integers, got {dimensions!r}")
-    return tuple(check_int(int(d) if isinstance(d, np.integer) else d, func, f"dimensions[{i}]", minimum=1)
-                 for i, d in enumerate(dimensions))
+        raise ValueError(
+            f"{func} expects dimensions = (Dx, H, Dy), three positive integers, got "
+            f"{dimensions!r}"
+        )
+    return tuple(
+        check_int(
+            int(d) if isinstance(d, np.integer) else d,
+            func,
+            f"dimensions[{i}]",
+            minimum=1,
+        )
+        for i, d in enumerate(dimensions)
+    )
 
 
 def param_count(dimensions) -> int:
@@ -55,20 +66,32 @@ def unpack_params(params, dimensions):
             f"((Dx+1)H + (H+1)Dy), got a vector of length {params.size}"
         )
     ofs = 0
-    W1 = params[ofs:ofs + dx * h].reshape(dx, h); ofs += dx * h
-    b1 = params[ofs:ofs + h]; ofs += h
-    W2 = params[ofs:ofs + h * dy].reshape(h, dy); ofs += h * dy
-    b2 = params[ofs:ofs + dy]
+    W1 = params[ofs : ofs + dx * h].reshape(dx, h)
+    ofs += dx * h
+    b1 = params[ofs : ofs + h]
+    ofs += h
+    W2 = params[ofs : ofs + h * dy].reshape(h, dy)
+    ofs += h * dy
+    b2 = params[ofs : ofs + dy]
     return W1, b1, W2, b2
 
 
 def pack_params(W1, b1, W2, b2):
     """Concatenate ``W1, b1, W2, b2`` (row-major) into one vector."""
-    arrays = [as_float_array(a, "pack_params", n) for a, n in zip((W1, b1, W2, b2), ("W1", "b1", "W2", "b2"))]
+    arrays = [
+        as_float_array(a, "pack_params", n)
+        for a, n in zip((W1, b1, W2, b2), ("W1", "b1", "W2", "b2"))
+    ]
     W1, b1, W2, b2 = arrays
     if W1.ndim != 2 or W2.ndim != 2:
-        raise ValueError(f"pack_params expects 2-D W1 and W2, got shapes {W1.shape} and {W2.shape}")
-    if b1.shape != (W1.shape[1],) or W2.shape[0] != W1.shape[1] or b2.shape != (W2.shape[1],):
+        raise ValueError(
+            f"pack_params expects 2-D W1 and W2, got shapes {W1.shape} and {W2.shape}"
+        )
+    if (
+        b1.shape != (W1.shape[1],)
+        or W2.shape[0] != W1.shape[1]
+        or b2.shape != (W2.shape[1],)
+    ):
         raise ValueError(
             "pack_params expects W1 (Dx, H), b1 (H,), W2 (H, Dy), b2 (Dy,), got "
             f"{W1.shape}, {b1.shape}, {W2.shape}, {b2.shape}"
@@ -108,11 +131,19 @@ def forward_backward_prop(data, labels, params, dimensions):
     X = as_float_array(data, func, "data", ndim=2)
     Y = as_float_array(labels, func, "labels", ndim=2)
     if X.shape[1] != dx:
-        raise ValueError(f"{func} expects data with Dx = {dx} columns (dimensions {dimensions}), got shape {X.shape}")
+        raise ValueError(
+            f"{func} expects data with Dx = {dx} columns (dimensions {dimensions}), "
+            f"got shape {X.shape}"
+        )
     if Y.shape != (X.shape[0], dy):
-        raise ValueError(f"{func} expects labels of shape (M, Dy) = ({X.shape[0]}, {dy}), got shape {Y.shape}")
+        raise ValueError(
+            f"{func} expects labels of shape (M, Dy) = ({X.shape[0]}, {dy}), got "
+            f"shape {Y.shape}"
+        )
     if X.shape[0] == 0:
-        raise ValueError(f"{func} expects at least one example, got data of shape {X.shape}")
+        raise ValueError(
+            f"{func} expects at least one example, got data of shape {X.shape}"
+        )
     check_one_hot(Y, func, "labels")
     W1, b1, W2, b2 = unpack_params(params, (dx, h, dy))
     M = X.shape[0]

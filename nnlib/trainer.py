@@ -22,6 +22,7 @@ do their gradients ``G`` and velocities ``V``: the update is three passes over
 one array rather than three calls per parameter. The network's own parameters
 are written back at the end of every epoch.
 """
+
 from __future__ import annotations
 
 import contextlib
@@ -37,6 +38,7 @@ __all__ = ["train"]
 
 # ---------------------------------------------------------------------------
 # in-place activations: a <- f(z) in z, and t <- f'(a) (the derivative from the OUTPUT, as in nnlib.activations)
+
 
 def _relu_(z, t):
     np.greater(z, 0, out=t)  # 1.0 where z > 0 (that is, where a > 0), else 0.0
@@ -69,36 +71,53 @@ class _Step:
         self.lr, self.mu, self.reg = lr, mu, net.reg_lambda
         self.softmax = net.output == "softmax"
         self.f_ = _ACTIVATIONS_[net.activation]
-        self.theta, self.G = theta, np.empty_like(theta)  # W1, b1, W2, b2, ... in one vector; their gradients
+        self.theta, self.G = (
+            theta,
+            np.empty_like(theta),
+        )  # W1, b1, W2, b2, ... in one vector; their gradients
         self.V = np.zeros_like(theta) if mu else None
         self.W, self.b, self.GW, self.Gb = [], [], [], []
         ofs = 0
         for n_in, n_out in zip(sizes[:-1], sizes[1:]):
-            for shape, params, grads in (((n_in, n_out), self.W, self.GW), ((n_out,), self.b, self.Gb)):
+            for shape, params, grads in (
+                ((n_in, n_out), self.W, self.GW),
+                ((n_out,), self.b, self.Gb),
+            ):
                 size = math.prod(shape)
-                params.append(theta[ofs:ofs + size].reshape(shape))
-                grads.append(self.G[ofs:ofs + size].reshape(shape))
+                params.append(theta[ofs : ofs + size].reshape(shape))
+                grads.append(self.G[ofs : ofs + size].reshape(shape))
                 ofs += size
-        self.R = [np.empty_like(W) for W in self.W] if self.reg else None  # scratch for the L2 gradient
+        self.R = (
+            [np.empty_like(W) for W in self.W] if self.reg else None
+        )  # scratch for the L2 gradient
         # Z: pre-activations, then activations (the output scores column-major, so that the softmax's
         # row reductions run along memory); T: f' of the activations; D: gradients; the inputs; ones
         hidden = sizes[1:-1]
-        self._full = ([np.empty((batch, s), dtype) for s in hidden] + [np.empty((batch, sizes[-1]), dtype, order="F")],
-                      [np.empty((batch, s), dtype) for s in hidden], [np.empty((batch, s), dtype) for s in hidden],
-                      np.empty((batch, sizes[0]), dtype), np.ones(batch, dtype))
+        self._full = (
+            [np.empty((batch, s), dtype) for s in hidden]
+            + [np.empty((batch, sizes[-1]), dtype, order="F")],
+            [np.empty((batch, s), dtype) for s in hidden],
+            [np.empty((batch, s), dtype) for s in hidden],
+            np.empty((batch, sizes[0]), dtype),
+            np.ones(batch, dtype),
+        )
         self._views = {}
 
     def buffers(self, nb):
         """``Z, T, D, X, ones``: views of the first ``nb`` rows of the buffers (made once per batch size)."""
         if nb not in self._views:
-            self._views[nb] = tuple([x[:nb] for x in item] if isinstance(item, list) else item[:nb]
-                                    for item in self._full)
+            self._views[nb] = tuple(
+                [x[:nb] for x in item] if isinstance(item, list) else item[:nb]
+                for item in self._full
+            )
         return self._views[nb]
 
     def gather(self, X, idx, yb):
         """Step on the rows ``idx`` of ``X`` (gathered into the input buffer) with their labels ``yb``."""
         xb = self.buffers(idx.shape[0])[3]
-        np.take(X, idx, axis=0, out=xb, mode="clip")  # indices are valid; "clip" avoids a buffered copy
+        np.take(
+            X, idx, axis=0, out=xb, mode="clip"
+        )  # indices are valid; "clip" avoids a buffered copy
         return self(xb, yb)
 
     def __call__(self, xb, yb):
@@ -116,7 +135,9 @@ class _Step:
             if f_ is not None:
                 f_(z, T[l])
             a = z
-        z = Z[-1]  # column-major: computed as (W^T A^T), written through its row-major transpose
+        z = Z[
+            -1
+        ]  # column-major: computed as (W^T A^T), written through its row-major transpose
         np.matmul(W[-1].T, a.T, out=z.T)
         z += b[-1]
         # output: the loss, and D = lr * dL/dZ in place
@@ -157,8 +178,21 @@ class _Step:
         return loss
 
 
-def train(net, X, y, epochs, learning_rate, batch_size=None, momentum=0.0, progress=False,
-          validation_data=None, shuffle=True, blas_threads=None, rng=None, func="MLP.fit"):
+def train(
+    net,
+    X,
+    y,
+    epochs,
+    learning_rate,
+    batch_size=None,
+    momentum=0.0,
+    progress=False,
+    validation_data=None,
+    shuffle=True,
+    blas_threads=None,
+    rng=None,
+    func="MLP.fit",
+):
     """Train ``net`` by mini-batch SGD with momentum; the loop behind :meth:`MLP.fit`.
 
     Parameters
@@ -185,19 +219,28 @@ def train(net, X, y, epochs, learning_rate, batch_size=None, momentum=0.0, progr
     epochs = check_int(epochs, func, "epochs", minimum=1)
     lr = check_number(learning_rate, func, "learning_rate", minimum=0, strict=True)
     n = X.shape[0]
-    batch = n if batch_size is None else min(check_int(batch_size, func, "batch_size", minimum=1), n)
+    batch = (
+        n
+        if batch_size is None
+        else min(check_int(batch_size, func, "batch_size", minimum=1), n)
+    )
     mu = check_number(momentum, func, "momentum", minimum=0)
     if mu >= 1:
         raise ValueError(f"{func} expects momentum in [0, 1), got {mu}")
     for flag, name in ((progress, "progress"), (shuffle, "shuffle")):
         if not isinstance(flag, (bool, np.bool_)):
-            raise TypeError(f"{func} expects {name} to be True or False, got {describe(flag)}")
+            raise TypeError(
+                f"{func} expects {name} to be True or False, got {describe(flag)}"
+            )
     if blas_threads is None:
         limits = contextlib.nullcontext()
     else:
         from threadpoolctl import threadpool_limits
 
-        limits = threadpool_limits(limits=check_int(blas_threads, func, "blas_threads", minimum=1), user_api="blas")
+        limits = threadpool_limits(
+            limits=check_int(blas_threads, func, "blas_threads", minimum=1),
+            user_api="blas",
+        )
 
     history = {"loss": []}
     if validation_data is not None:
@@ -215,7 +258,9 @@ def train(net, X, y, epochs, learning_rate, batch_size=None, momentum=0.0, progr
         with limits, np.errstate(over="ignore", invalid="ignore", under="ignore"):
             for epoch in range(epochs):
                 order = rng.permutation(n) if shuffle and n > 1 else None
-                y_epoch = y if order is None else y[order]  # the labels in the epoch's order, at once
+                y_epoch = (
+                    y if order is None else y[order]
+                )  # the labels in the epoch's order, at once
                 total = 0.0
                 for k, start in enumerate(range(0, n, batch)):
                     stop = min(start + batch, n)
@@ -225,21 +270,31 @@ def train(net, X, y, epochs, learning_rate, batch_size=None, momentum=0.0, progr
                         loss = step.gather(X, order[start:stop], y_epoch[start:stop])
                     if not math.isfinite(loss):
                         raise FloatingPointError(
-                            f"{func}: the loss became {loss} at epoch {epoch + 1}, mini-batch {k + 1}, so training "
-                            f"diverged with learning_rate={lr:g}. Try a smaller learning rate (for example "
-                            f"{lr / 10:g}) or inputs scaled to a small range; the parameters were restored to "
-                            "their values before fit.")
+                            f"{func}: the loss became {loss} at epoch {epoch + 1}, "
+                            f"mini-batch {k + 1}, so training "
+                            f"diverged with learning_rate={lr:g}. Try a smaller "
+                            "learning rate (for example "
+                            f"{lr / 10:g}) or inputs scaled to a small range; the "
+                            "parameters were restored to "
+                            "their values before fit."
+                        )
                     total += loss * (stop - start)
                     if bar is not None and ((k + 1) % every == 0 or stop == n):
                         bar.update((k + 1) - bar.n + epoch * n_batches)
-                        bar.set_postfix(epoch=epoch + 1, loss=f"{total / stop:.4g}", refresh=False)
+                        bar.set_postfix(
+                            epoch=epoch + 1, loss=f"{total / stop:.4g}", refresh=False
+                        )
                 history["loss"].append(total / n)
                 net.set_params_vector(step.theta)
                 if validation_data is not None:
                     history["val_loss"].append(net.loss(*validation_data))
                     if bar is not None:
-                        bar.set_postfix(epoch=epoch + 1, loss=f"{total / n:.4g}",
-                                        val_loss=f"{history['val_loss'][-1]:.4g}", refresh=False)
+                        bar.set_postfix(
+                            epoch=epoch + 1,
+                            loss=f"{total / n:.4g}",
+                            val_loss=f"{history['val_loss'][-1]:.4g}",
+                            refresh=False,
+                        )
     except FloatingPointError:
         net.set_params_vector(saved)
         raise

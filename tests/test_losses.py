@@ -1,12 +1,20 @@
 """Unit tests for nnlib.losses: softmax, cross-entropy, softmax_cross_entropy, MSE, one_hot."""
+
 import math
 import warnings
 
 import numpy as np
 import pytest
 
-from nnlib import (cross_entropy, log_softmax, mean_squared_error, numerical_gradient, one_hot, softmax,
-                   softmax_cross_entropy)
+from nnlib import (
+    cross_entropy,
+    log_softmax,
+    mean_squared_error,
+    numerical_gradient,
+    one_hot,
+    softmax,
+    softmax_cross_entropy,
+)
 
 
 def _softmax_by_hand(row):
@@ -15,11 +23,19 @@ def _softmax_by_hand(row):
 
 
 def test_softmax_known_values():
-    assert np.allclose(softmax(np.array([1.0, 2.0])), _softmax_by_hand([1, 2]), rtol=1e-12)
-    assert np.allclose(softmax(np.array([1.0, 2.0])), [0.26894142, 0.73105858], atol=1e-8)
+    assert np.allclose(
+        softmax(np.array([1.0, 2.0])), _softmax_by_hand([1, 2]), rtol=1e-12
+    )
+    assert np.allclose(
+        softmax(np.array([1.0, 2.0])), [0.26894142, 0.73105858], atol=1e-8
+    )
     out = softmax(np.array([[1001.0, 1002.0], [3.0, 4.0]]))
-    assert np.allclose(out, [[0.26894142, 0.73105858], [0.26894142, 0.73105858]], atol=1e-8)
-    assert np.allclose(softmax(np.array([[-1001.0, -1002.0]])), [[0.73105858, 0.26894142]], atol=1e-8)
+    assert np.allclose(
+        out, [[0.26894142, 0.73105858], [0.26894142, 0.73105858]], atol=1e-8
+    )
+    assert np.allclose(
+        softmax(np.array([[-1001.0, -1002.0]])), [[0.73105858, 0.26894142]], atol=1e-8
+    )
 
 
 def test_softmax_is_over_the_last_axis_and_shift_invariant():
@@ -52,13 +68,16 @@ def test_softmax_does_not_modify_input():
     assert np.array_equal(x, before)
 
 
-@pytest.mark.parametrize("bad, error, match", [
-    (np.zeros((2, 3, 4)), ValueError, r"1-D or 2-D array, got shape \(2, 3, 4\)"),
-    (5.0, ValueError, "got the scalar"),
-    (np.zeros((3, 0)), ValueError, "at least one score"),
-    (np.array([1.0, np.nan]), ValueError, "finite"),
-    ("1, 2", TypeError, "number"),
-])
+@pytest.mark.parametrize(
+    "bad, error, match",
+    [
+        (np.zeros((2, 3, 4)), ValueError, r"1-D or 2-D array, got shape \(2, 3, 4\)"),
+        (5.0, ValueError, "got the scalar"),
+        (np.zeros((3, 0)), ValueError, "at least one score"),
+        (np.array([1.0, np.nan]), ValueError, "finite"),
+        ("1, 2", TypeError, "number"),
+    ],
+)
 def test_softmax_bad_input(bad, error, match):
     with pytest.raises(error, match=match):
         softmax(bad)
@@ -87,14 +106,29 @@ def test_cross_entropy_through_softmax_of_huge_logits_is_finite():
     assert loss == 0.0
 
 
-@pytest.mark.parametrize("y, y_hat, match", [
-    (np.eye(3), np.full((2, 3), 1 / 3), r"same shape, got \(3, 3\) and \(2, 3\)"),
-    (np.array([[0.5, 0.5]]), np.array([[0.5, 0.5]]), "one-hot .* got the value 0.5"),
-    (np.array([[1.0, 1.0]]), np.array([[0.5, 0.5]]), "exactly one 1 per row, got row 0 summing to 2"),
-    (np.array([[1.0, 0.0]]), np.array([[2.0, -1.0]]), r"probabilities y_hat in \[0, 1\]"),
-    (np.array([[1.0, 0.0]]), np.array([[np.nan, 0.5]]), "finite"),
-    (np.zeros((1, 2, 2)), np.zeros((1, 2, 2)), "1-D or 2-D"),
-])
+@pytest.mark.parametrize(
+    "y, y_hat, match",
+    [
+        (np.eye(3), np.full((2, 3), 1 / 3), r"same shape, got \(3, 3\) and \(2, 3\)"),
+        (
+            np.array([[0.5, 0.5]]),
+            np.array([[0.5, 0.5]]),
+            "one-hot .* got the value 0.5",
+        ),
+        (
+            np.array([[1.0, 1.0]]),
+            np.array([[0.5, 0.5]]),
+            "exactly one 1 per row, got row 0 summing to 2",
+        ),
+        (
+            np.array([[1.0, 0.0]]),
+            np.array([[2.0, -1.0]]),
+            r"probabilities y_hat in \[0, 1\]",
+        ),
+        (np.array([[1.0, 0.0]]), np.array([[np.nan, 0.5]]), "finite"),
+        (np.zeros((1, 2, 2)), np.zeros((1, 2, 2)), "1-D or 2-D"),
+    ],
+)
 def test_cross_entropy_bad_input(y, y_hat, match):
     with pytest.raises(ValueError, match=match):
         cross_entropy(y, y_hat)
@@ -118,6 +152,7 @@ def test_one_hot():
 
 # ---------------------------------------------------------------------------- softmax + cross-entropy together
 
+
 def test_softmax_cross_entropy_by_hand():
     Z = np.array([[1.0, 2.0, 0.5], [0.0, -1.0, 3.0]])
     y = np.array([1, 0])
@@ -137,7 +172,11 @@ def test_softmax_cross_entropy_gradient_is_the_numerical_one():
     Z = rng.normal(size=(5, 4))
     y = rng.integers(0, 4, size=5)
     _, grad = softmax_cross_entropy(Z, y)
-    assert np.allclose(grad, numerical_gradient(lambda z: softmax_cross_entropy(z, y)[0], Z.copy()), atol=1e-8)
+    assert np.allclose(
+        grad,
+        numerical_gradient(lambda z: softmax_cross_entropy(z, y)[0], Z.copy()),
+        atol=1e-8,
+    )
 
 
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
@@ -151,7 +190,11 @@ def test_softmax_cross_entropy_in_place_and_with_one_hot_labels(dtype):
     assert softmax_cross_entropy(Z, one_hot(y, 3))[0] == loss
     F = np.asfortranarray(Z)
     loss_in_place, out = softmax_cross_entropy(F, y, out=F, check_input=False)
-    assert out is F and loss_in_place == pytest.approx(loss, rel=1e-6) and np.allclose(F, grad, atol=1e-7)
+    assert (
+        out is F
+        and loss_in_place == pytest.approx(loss, rel=1e-6)
+        and np.allclose(F, grad, atol=1e-7)
+    )
 
 
 def test_softmax_cross_entropy_of_huge_scores_without_warnings():
@@ -163,16 +206,49 @@ def test_softmax_cross_entropy_of_huge_scores_without_warnings():
     assert np.all(np.isfinite(grad))
 
 
-@pytest.mark.parametrize("scores, labels, kwargs, error, match", [
-    (np.zeros((2, 3)), np.array([0, 3]), {}, ValueError, r"class ids in 0..2 \(3 classes\), got 3"),
-    (np.zeros((2, 3)), np.array([0, -1]), {}, ValueError, "class ids in 0..2"),
-    (np.zeros((2, 3)), np.array([0, 1, 2]), {}, ValueError, r"one label per example \(2\), got 3"),
-    (np.zeros((2, 3)), np.array([0.0, 1.0]), {}, ValueError, "integer class ids.*astype"),
-    (np.zeros((2, 3)), np.array([[1.0, 1.0, 0.0], [0.0, 1.0, 0.0]]), {}, ValueError, "exactly one 1 per row"),
-    (np.zeros(3), np.array([0]), {}, ValueError, "2-D array"),
-    (np.array([[np.nan, 0.0]]), np.array([0]), {}, ValueError, "finite"),
-    (np.zeros((2, 3)), np.array([0, 1]), {"out": np.zeros((3, 2))}, ValueError, r"out to be an array of shape \(2, 3\)"),
-])
+@pytest.mark.parametrize(
+    "scores, labels, kwargs, error, match",
+    [
+        (
+            np.zeros((2, 3)),
+            np.array([0, 3]),
+            {},
+            ValueError,
+            r"class ids in 0..2 \(3 classes\), got 3",
+        ),
+        (np.zeros((2, 3)), np.array([0, -1]), {}, ValueError, "class ids in 0..2"),
+        (
+            np.zeros((2, 3)),
+            np.array([0, 1, 2]),
+            {},
+            ValueError,
+            r"one label per example \(2\), got 3",
+        ),
+        (
+            np.zeros((2, 3)),
+            np.array([0.0, 1.0]),
+            {},
+            ValueError,
+            "integer class ids.*astype",
+        ),
+        (
+            np.zeros((2, 3)),
+            np.array([[1.0, 1.0, 0.0], [0.0, 1.0, 0.0]]),
+            {},
+            ValueError,
+            "exactly one 1 per row",
+        ),
+        (np.zeros(3), np.array([0]), {}, ValueError, "2-D array"),
+        (np.array([[np.nan, 0.0]]), np.array([0]), {}, ValueError, "finite"),
+        (
+            np.zeros((2, 3)),
+            np.array([0, 1]),
+            {"out": np.zeros((3, 2))},
+            ValueError,
+            r"out to be an array of shape \(2, 3\)",
+        ),
+    ],
+)
 def test_softmax_cross_entropy_bad_input(scores, labels, kwargs, error, match):
     with pytest.raises(error, match=match):
         softmax_cross_entropy(scores, labels, **kwargs)

@@ -1,5 +1,6 @@
 """Unit tests for nnlib.mlp and nnlib.trainer: gradients, one SGD step by hand,
 overfitting, momentum, label formats, bad inputs and divergence."""
+
 import math
 
 import numpy as np
@@ -24,20 +25,27 @@ def tiny_problem(output, n=6, sizes=(3, 4, 5, 3), seed=0):
 
 # ---------------------------------------------------------------------------- gradients
 
+
 @pytest.mark.parametrize("reg", [0.0, 0.3])
 @pytest.mark.parametrize("output", OUTPUTS)
 @pytest.mark.parametrize("act", ACTS)
 def test_whole_network_passes_gradcheck(act, output, reg, capsys):
     net = MLP([3, 4, 5, 3], activation=act, output=output, reg_lambda=reg, seed=1)
     X, y = tiny_problem(output)
-    assert gradcheck_naive(lambda v: net.loss_and_grad(v, X, y), net.get_params_vector(), verbose=False)
+    assert gradcheck_naive(
+        lambda v: net.loss_and_grad(v, X, y), net.get_params_vector(), verbose=False
+    )
 
 
 def test_gradcheck_catches_a_wrong_activation_derivative(monkeypatch):
     net = MLP([3, 4, 3], activation="tanh", seed=1)
     X, y = tiny_problem("softmax", sizes=(3, 4, 3))
-    monkeypatch.setitem(nnlib.ACTIVATIONS, "tanh", (nnlib.tanh, np.ones_like))  # planted mistake: forgets f'(z)
-    assert not gradcheck_naive(lambda v: net.loss_and_grad(v, X, y), net.get_params_vector(), verbose=False)
+    monkeypatch.setitem(
+        nnlib.ACTIVATIONS, "tanh", (nnlib.tanh, np.ones_like)
+    )  # planted mistake: forgets f'(z)
+    assert not gradcheck_naive(
+        lambda v: net.loss_and_grad(v, X, y), net.get_params_vector(), verbose=False
+    )
 
 
 def test_loss_and_grad_leaves_parameters_unchanged():
@@ -50,13 +58,16 @@ def test_loss_and_grad_leaves_parameters_unchanged():
 
 # ---------------------------------------------------------------------------- the training step
 
+
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
 @pytest.mark.parametrize("reg", [0.0, 0.2])
 @pytest.mark.parametrize("output", OUTPUTS)
 @pytest.mark.parametrize("act", ACTS)
 def test_fit_step_equals_the_checked_gradient(act, output, reg, dtype):
     """The fast path of fit takes exactly the step -lr * gradient of the layer path."""
-    net = MLP([3, 4, 5, 3], activation=act, output=output, reg_lambda=reg, seed=5, dtype=dtype)
+    net = MLP(
+        [3, 4, 5, 3], activation=act, output=output, reg_lambda=reg, seed=5, dtype=dtype
+    )
     X, y = tiny_problem(output)
     loss, grad = net.loss_and_grad(net.get_params_vector(), X, y)
     before = net.get_params_vector()
@@ -89,12 +100,17 @@ def test_single_sgd_step_by_hand():
         e = [math.exp(v) for v in z2]
         p = [v / sum(e) for v in e]
         loss += -math.log(p[label]) / 2
-        dz2 = [(p[k] - (1.0 if k == label else 0.0)) / 2 for k in range(2)]  # mean over 2 examples
+        dz2 = [
+            (p[k] - (1.0 if k == label else 0.0)) / 2 for k in range(2)
+        ]  # mean over 2 examples
         for i in range(2):
             for k in range(2):
                 gW2[i, k] += a1[i] * dz2[k]
         gb2 += dz2
-        dz1 = [sum(W2[j, k] * dz2[k] for k in range(2)) * (1.0 if z1[j] > 0 else 0.0) for j in range(2)]
+        dz1 = [
+            sum(W2[j, k] * dz2[k] for k in range(2)) * (1.0 if z1[j] > 0 else 0.0)
+            for j in range(2)
+        ]
         for i in range(2):
             for j in range(2):
                 gW1[i, j] += x[i] * dz1[j]
@@ -120,7 +136,7 @@ def test_single_sgd_step_by_hand_regression_with_l2():
     xs, ts = [0.5, -1.0, 2.0], [1.0, 0.0, -0.5]
     n = len(xs)
     g = dict(w1=0.0, c1=0.0, w2=0.0, c2=0.0)
-    loss = 0.5 * lam * (w1 ** 2 + w2 ** 2)
+    loss = 0.5 * lam * (w1**2 + w2**2)
     for x, t in zip(xs, ts):
         h = math.tanh(w1 * x + c1)
         out = w2 * h + c2
@@ -132,9 +148,18 @@ def test_single_sgd_step_by_hand_regression_with_l2():
         g["c1"] += e * w2 * (1 - h * h)
     g["w1"] += lam * w1
     g["w2"] += lam * w2
-    assert net.loss(np.array(xs)[:, None], np.array(ts)) == pytest.approx(loss, abs=1e-12)
-    net.fit(np.array(xs)[:, None], np.array(ts), epochs=1, learning_rate=lr, shuffle=False)
-    expected = [w1 - lr * g["w1"], c1 - lr * g["c1"], w2 - lr * g["w2"], c2 - lr * g["c2"]]
+    assert net.loss(np.array(xs)[:, None], np.array(ts)) == pytest.approx(
+        loss, abs=1e-12
+    )
+    net.fit(
+        np.array(xs)[:, None], np.array(ts), epochs=1, learning_rate=lr, shuffle=False
+    )
+    expected = [
+        w1 - lr * g["w1"],
+        c1 - lr * g["c1"],
+        w2 - lr * g["w2"],
+        c2 - lr * g["c2"],
+    ]
     assert np.allclose(net.get_params_vector(), expected, atol=1e-12)
 
 
@@ -199,7 +224,9 @@ def test_integer_and_one_hot_labels_give_identical_results():
     a = MLP([3, 4, 5, 3], seed=3)
     b = MLP([3, 4, 5, 3], seed=3)
     ha = a.fit(X, y, epochs=4, learning_rate=0.2, batch_size=4, momentum=0.5)
-    hb = b.fit(X, one_hot(y, 3), epochs=4, learning_rate=0.2, batch_size=4, momentum=0.5)
+    hb = b.fit(
+        X, one_hot(y, 3), epochs=4, learning_rate=0.2, batch_size=4, momentum=0.5
+    )
     assert np.array_equal(a.get_params_vector(), b.get_params_vector())
     assert ha == hb
     assert a.loss(X, y) == b.loss(X, one_hot(y, 3))
@@ -212,7 +239,9 @@ def test_same_seed_same_training_and_validation_history():
     runs = []
     for _ in range(2):
         net = MLP([3, 4, 5, 3], seed=11)
-        h = net.fit(X, y, epochs=3, learning_rate=0.1, batch_size=5, validation_data=(Xv, yv))
+        h = net.fit(
+            X, y, epochs=3, learning_rate=0.1, batch_size=5, validation_data=(Xv, yv)
+        )
         runs.append((net.get_params_vector(), h))
         assert len(h["loss"]) == len(h["val_loss"]) == 3
         assert h["val_loss"][-1] == pytest.approx(net.loss(Xv, yv))
@@ -235,11 +264,21 @@ def test_predict_proba_and_predict():
 def test_initialisation_scales():
     relu_net = MLP([400, 300, 10], activation="relu", seed=0)
     tanh_net = MLP([400, 300, 10], activation="tanh", seed=0)
-    assert relu_net.parameters()[0].std() == pytest.approx(math.sqrt(2 / 400), rel=0.02)       # He
-    assert tanh_net.parameters()[0].std() == pytest.approx(math.sqrt(2 / (400 + 300)), rel=0.02)  # Glorot
+    assert relu_net.parameters()[0].std() == pytest.approx(
+        math.sqrt(2 / 400), rel=0.02
+    )  # He
+    assert tanh_net.parameters()[0].std() == pytest.approx(
+        math.sqrt(2 / (400 + 300)), rel=0.02
+    )  # Glorot
     assert np.all(relu_net.parameters()[1] == 0)
-    assert np.array_equal(MLP([4, 3, 2], seed=5).get_params_vector(), MLP([4, 3, 2], seed=5).get_params_vector())
-    assert not np.array_equal(MLP([4, 3, 2], seed=5).get_params_vector(), MLP([4, 3, 2], seed=6).get_params_vector())
+    assert np.array_equal(
+        MLP([4, 3, 2], seed=5).get_params_vector(),
+        MLP([4, 3, 2], seed=5).get_params_vector(),
+    )
+    assert not np.array_equal(
+        MLP([4, 3, 2], seed=5).get_params_vector(),
+        MLP([4, 3, 2], seed=6).get_params_vector(),
+    )
 
 
 def test_progress_bar_shows_the_loss(capsys):
@@ -251,6 +290,7 @@ def test_progress_bar_shows_the_loss(capsys):
 
 
 # ---------------------------------------------------------------------------- divergence
+
 
 def test_divergence_stops_with_a_clear_error_and_restores_parameters():
     rng = np.random.default_rng(0)
@@ -269,6 +309,7 @@ def test_divergence_of_a_classifier_gives_no_numpy_warning():
     y = rng.integers(0, 2, size=16)
     net = MLP([3, 8, 2], activation="relu", seed=0, dtype=np.float32)
     import warnings
+
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         with pytest.raises(FloatingPointError, match="diverged"):
@@ -280,56 +321,109 @@ def test_divergence_of_a_classifier_gives_no_numpy_warning():
 X_OK, Y_OK = tiny_problem("softmax", n=6)
 
 
-@pytest.mark.parametrize("kwargs, exc, match", [
-    (dict(layer_sizes=[3]), ValueError, "at least two layer sizes"),
-    (dict(layer_sizes="3-4-3"), TypeError, "list of integers"),
-    (dict(layer_sizes=[3, 0, 3]), ValueError, r"layer_sizes\[1\] >= 1"),
-    (dict(layer_sizes=[3, 2.5, 3]), TypeError, "layer_sizes.* integer"),
-    (dict(layer_sizes=[3, 4, 1]), ValueError, "at least 2 classes"),
-    (dict(layer_sizes=[3, 4, 3], activation="softplus"), ValueError, "activation to be one of"),
-    (dict(layer_sizes=[3, 4, 3], output="sigmoid"), ValueError, "output to be one of"),
-    (dict(layer_sizes=[3, 4, 3], reg_lambda=-1), ValueError, "reg_lambda >= 0"),
-    (dict(layer_sizes=[3, 4, 3], dtype=np.int32), TypeError, "float32 or numpy.float64"),
-    (dict(layer_sizes=[3, 4, 3], seed="zero"), TypeError, "seed"),
-])
+@pytest.mark.parametrize(
+    "kwargs, exc, match",
+    [
+        (dict(layer_sizes=[3]), ValueError, "at least two layer sizes"),
+        (dict(layer_sizes="3-4-3"), TypeError, "list of integers"),
+        (dict(layer_sizes=[3, 0, 3]), ValueError, r"layer_sizes\[1\] >= 1"),
+        (dict(layer_sizes=[3, 2.5, 3]), TypeError, "layer_sizes.* integer"),
+        (dict(layer_sizes=[3, 4, 1]), ValueError, "at least 2 classes"),
+        (
+            dict(layer_sizes=[3, 4, 3], activation="softplus"),
+            ValueError,
+            "activation to be one of",
+        ),
+        (
+            dict(layer_sizes=[3, 4, 3], output="sigmoid"),
+            ValueError,
+            "output to be one of",
+        ),
+        (dict(layer_sizes=[3, 4, 3], reg_lambda=-1), ValueError, "reg_lambda >= 0"),
+        (
+            dict(layer_sizes=[3, 4, 3], dtype=np.int32),
+            TypeError,
+            "float32 or numpy.float64",
+        ),
+        (dict(layer_sizes=[3, 4, 3], seed="zero"), TypeError, "seed"),
+    ],
+)
 def test_constructor_rejects_bad_arguments(kwargs, exc, match):
     with pytest.raises(exc, match=match):
         MLP(**kwargs)
 
 
-@pytest.mark.parametrize("X, y, match", [
-    (X_OK[:, :2], Y_OK, r"X of shape \(N, 3\).*got shape \(6, 2\)"),
-    (X_OK[0], Y_OK, "2-D array"),
-    (np.where(np.eye(6, 3) > 0, np.nan, X_OK), Y_OK, "finite values in X"),
-    (X_OK, Y_OK[:5], r"one label per example \(6\), got 5"),
-    (X_OK, Y_OK.astype(float), "integer class ids.*float64.*astype"),
-    (X_OK, Y_OK + 5, r"class ids in 0..2.*got [5-7]"),
-    (X_OK, -Y_OK - 1, r"class ids in 0..2"),
-    (X_OK, one_hot(Y_OK, 3) * 2, "only 0s and 1s"),
-    (X_OK, np.ones((6, 3)), "exactly one 1 per row"),
-    (X_OK, one_hot(Y_OK, 4), r"one-hot labels of shape \(6, 3\).*got shape \(6, 4\)"),
-    (X_OK, np.array(["a"] * 6), "labels|integer class ids"),
-    (X_OK, Y_OK[:, None, None], r"got shape \(6, 1, 1\)"),
-])
+@pytest.mark.parametrize(
+    "X, y, match",
+    [
+        (X_OK[:, :2], Y_OK, r"X of shape \(N, 3\).*got shape \(6, 2\)"),
+        (X_OK[0], Y_OK, "2-D array"),
+        (np.where(np.eye(6, 3) > 0, np.nan, X_OK), Y_OK, "finite values in X"),
+        (X_OK, Y_OK[:5], r"one label per example \(6\), got 5"),
+        (X_OK, Y_OK.astype(float), "integer class ids.*float64.*astype"),
+        (X_OK, Y_OK + 5, r"class ids in 0..2.*got [5-7]"),
+        (X_OK, -Y_OK - 1, r"class ids in 0..2"),
+        (X_OK, one_hot(Y_OK, 3) * 2, "only 0s and 1s"),
+        (X_OK, np.ones((6, 3)), "exactly one 1 per row"),
+        (
+            X_OK,
+            one_hot(Y_OK, 4),
+            r"one-hot labels of shape \(6, 3\).*got shape \(6, 4\)",
+        ),
+        (X_OK, np.array(["a"] * 6), "labels|integer class ids"),
+        (X_OK, Y_OK[:, None, None], r"got shape \(6, 1, 1\)"),
+    ],
+)
 def test_fit_rejects_bad_data(X, y, match):
     net = MLP([3, 4, 3])
     with pytest.raises(ValueError, match=match):
         net.fit(X, y, epochs=1, learning_rate=0.1)
 
 
-@pytest.mark.parametrize("kwargs, exc, match", [
-    (dict(epochs=0, learning_rate=0.1), ValueError, "epochs >= 1"),
-    (dict(epochs=2.0, learning_rate=0.1), TypeError, "epochs to be an integer"),
-    (dict(epochs=1, learning_rate=0.0), ValueError, "learning_rate > 0"),
-    (dict(epochs=1, learning_rate=float("nan")), ValueError, "learning_rate to be finite"),
-    (dict(epochs=1, learning_rate="0.1"), TypeError, "learning_rate to be a number"),
-    (dict(epochs=1, learning_rate=0.1, batch_size=0), ValueError, "batch_size >= 1"),
-    (dict(epochs=1, learning_rate=0.1, momentum=1.0), ValueError, r"momentum in \[0, 1\)"),
-    (dict(epochs=1, learning_rate=0.1, momentum=-0.5), ValueError, "momentum >= 0"),
-    (dict(epochs=1, learning_rate=0.1, progress="yes"), TypeError, "progress to be True or False"),
-    (dict(epochs=1, learning_rate=0.1, validation_data=X_OK), TypeError, r"validation_data to be a tuple"),
-    (dict(epochs=1, learning_rate=0.1, validation_data=(X_OK, Y_OK[:2])), ValueError, "y_val"),
-])
+@pytest.mark.parametrize(
+    "kwargs, exc, match",
+    [
+        (dict(epochs=0, learning_rate=0.1), ValueError, "epochs >= 1"),
+        (dict(epochs=2.0, learning_rate=0.1), TypeError, "epochs to be an integer"),
+        (dict(epochs=1, learning_rate=0.0), ValueError, "learning_rate > 0"),
+        (
+            dict(epochs=1, learning_rate=float("nan")),
+            ValueError,
+            "learning_rate to be finite",
+        ),
+        (
+            dict(epochs=1, learning_rate="0.1"),
+            TypeError,
+            "learning_rate to be a number",
+        ),
+        (
+            dict(epochs=1, learning_rate=0.1, batch_size=0),
+            ValueError,
+            "batch_size >= 1",
+        ),
+        (
+            dict(epochs=1, learning_rate=0.1, momentum=1.0),
+            ValueError,
+            r"momentum in \[0, 1\)",
+        ),
+        (dict(epochs=1, learning_rate=0.1, momentum=-0.5), ValueError, "momentum >= 0"),
+        (
+            dict(epochs=1, learning_rate=0.1, progress="yes"),
+            TypeError,
+            "progress to be True or False",
+        ),
+        (
+            dict(epochs=1, learning_rate=0.1, validation_data=X_OK),
+            TypeError,
+            r"validation_data to be a tuple",
+        ),
+        (
+            dict(epochs=1, learning_rate=0.1, validation_data=(X_OK, Y_OK[:2])),
+            ValueError,
+            "y_val",
+        ),
+    ],
+)
 def test_fit_rejects_bad_hyper_parameters(kwargs, exc, match):
     with pytest.raises(exc, match=match):
         MLP([3, 4, 3]).fit(X_OK, Y_OK, **kwargs)
@@ -353,7 +447,11 @@ def test_other_methods_validate_their_inputs():
     with pytest.raises(RuntimeError, match="call compute_gradients"):
         net.gradients()
     loss, grads = net.compute_gradients(X_OK, Y_OK)
-    assert [g.shape for g in grads] == [p.shape for p in net.parameters()] == [(3, 4), (4,), (4, 3), (3,)]
+    assert (
+        [g.shape for g in grads]
+        == [p.shape for p in net.parameters()]
+        == [(3, 4), (4,), (4, 3), (3,)]
+    )
 
 
 def test_uint8_inputs_and_float32_stay_float32():
@@ -368,9 +466,13 @@ def test_uint8_inputs_and_float32_stay_float32():
 
 # ---------------------------------------------------------------------------- BLAS threads
 
+
 def blas_thread_counts():
     from threadpoolctl import threadpool_info
-    return [info["num_threads"] for info in threadpool_info() if info["user_api"] == "blas"]
+
+    return [
+        info["num_threads"] for info in threadpool_info() if info["user_api"] == "blas"
+    ]
 
 
 def test_blas_threads_are_limited_during_fit_and_restored(monkeypatch):
@@ -391,15 +493,20 @@ def test_blas_threads_are_limited_during_fit_and_restored(monkeypatch):
     assert len(seen) == 4 and all(counts and set(counts) == {1} for counts in seen)
     assert blas_thread_counts() == before
     seen.clear()
-    net.fit(X, y, epochs=1, learning_rate=0.1, batch_size=4)  # the default leaves BLAS as configured
+    net.fit(
+        X, y, epochs=1, learning_rate=0.1, batch_size=4
+    )  # the default leaves BLAS as configured
     assert seen == [before, before]
 
 
-@pytest.mark.parametrize("value, exc, match", [
-    ("auto", TypeError, "blas_threads to be an integer"),
-    (0, ValueError, "blas_threads >= 1"),
-    (1.5, TypeError, "blas_threads to be an integer"),
-])
+@pytest.mark.parametrize(
+    "value, exc, match",
+    [
+        ("auto", TypeError, "blas_threads to be an integer"),
+        (0, ValueError, "blas_threads >= 1"),
+        (1.5, TypeError, "blas_threads to be an integer"),
+    ],
+)
 def test_bad_blas_threads(value, exc, match):
     with pytest.raises(exc, match=match):
         MLP([3, 4, 3]).fit(X_OK, Y_OK, epochs=1, learning_rate=0.1, blas_threads=value)
