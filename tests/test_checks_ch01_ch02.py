@@ -1,9 +1,10 @@
-"""The checks of Chapters 1 and 2 accept the reference and reject the mistakes students really make.
+"""The checks of Chapters 1 and 2 accept right answers and reject students' mistakes.
 
 Each wrong implementation below is one that students write; the test asserts
 that the check rejects it with an ``AssertionError`` whose message points at
 the mistake (a substring of the hint), not merely that it fails.
 """
+
 import math
 
 import numpy as np
@@ -12,7 +13,7 @@ import pytest
 import nnlib
 from nnlib import checks
 
-# --------------------------------------------------------------------------- Exercise 1.1: sigmoid
+# ---------------------------------------------------------------- Exercise 1.1: sigmoid
 
 
 def sigmoid_naive(x):
@@ -69,7 +70,10 @@ def sigmoid_is_derivative(x):
 
 def sigmoid_list(x):  # a list comprehension, the stable formula for each number
     x = np.atleast_1d(np.asarray(x, dtype=float))
-    return [1 / (1 + math.exp(-v)) if v >= 0 else math.exp(v) / (1 + math.exp(v)) for v in x.ravel()]
+    return [
+        1 / (1 + math.exp(-v)) if v >= 0 else math.exp(v) / (1 + math.exp(v))
+        for v in x.ravel()
+    ]
 
 
 def sigmoid_float32(x):
@@ -92,33 +96,42 @@ SIGMOID_WRONG = [
     (sigmoid_float32, r"(?s)dtype float32.*float64"),
 ]
 
-# --------------------------------------------------------------------------- Exercise 1.2: sigmoid_grad
+# ----------------------------------------------------------- Exercise 1.2: sigmoid_grad
 
 SIGMOID_GRAD_WRONG = [
-    (lambda s: nnlib.sigmoid(s) * (1 - nnlib.sigmoid(s)), r"receives s = sigmoid\(x\)"),  # computed from x
-    (lambda s: np.exp(-s) / (1 + np.exp(-s)) ** 2, r"receives s = sigmoid\(x\)"),  # the same, written out
+    (
+        lambda s: nnlib.sigmoid(s) * (1 - nnlib.sigmoid(s)),
+        r"receives s = sigmoid\(x\)",
+    ),  # computed from x
+    (
+        lambda s: np.exp(-s) / (1 + np.exp(-s)) ** 2,
+        r"receives s = sigmoid\(x\)",
+    ),  # the same, written out
     (lambda s: s * (s - 1), "wrong sign"),
     (lambda s: s * (1 + s), r"not \(1 \+ s\)"),
     (lambda s: 1 - s, "a factor s is missing"),
     (lambda s: s, "returned s itself"),
-    (lambda s: 1 - s ** 2, "derivative of tanh"),
-    (lambda s: (np.asarray(s) * (1 - np.asarray(s))).tolist(), r"a Python (list|float)"),
+    (lambda s: 1 - s**2, "derivative of tanh"),
+    (
+        lambda s: (np.asarray(s) * (1 - np.asarray(s))).tolist(),
+        r"a Python (list|float)",
+    ),
 ]
 
-# --------------------------------------------------------------------------- Exercise 1.3: tanh_grad
+# -------------------------------------------------------------- Exercise 1.3: tanh_grad
 
 TANH_GRAD_WRONG = [
     (lambda t: 1 - np.tanh(t) ** 2, r"receives t = tanh\(x\)"),
     (lambda t: 1 / np.cosh(t) ** 2, r"receives t = tanh\(x\)"),
     (lambda t: 1 - t, "square is missing"),
-    (lambda t: t ** 2 - 1, "wrong sign"),
+    (lambda t: t**2 - 1, "wrong sign"),
     (lambda t: (1 - t) ** 2, r"is not 1 - t\*\*2"),
     (lambda t: t * (1 - t), "sigmoid's formula"),
     (lambda t: 1 - np.asarray(t) ^ 2, r"(?s)\^ is exclusive-or.*t \*\* 2"),
     (lambda t: (1 - np.asarray(t) ** 2).astype(np.float32), r"dtype float32"),
 ]
 
-# --------------------------------------------------------------------------- Exercise 1.4: relu
+# ------------------------------------------------------------------- Exercise 1.4: relu
 
 
 def relu_in_place(x):
@@ -146,11 +159,14 @@ RELU_WRONG = [
     (lambda x: np.abs(x), "absolute value"),
     (relu_in_place, r"modified \w+ in place"),
     (relu_masked_copy_scalar_fails, "plain number"),
-    (lambda x: [max(0.0, v) for v in np.ravel(x)], r"a Python list of \d+ items, not a numpy array"),
+    (
+        lambda x: [max(0.0, v) for v in np.ravel(x)],
+        r"a Python list of \d+ items, not a numpy array",
+    ),
     (lambda x: np.maximum(x, 0).tolist(), r"a Python (list|float)"),
 ]
 
-# --------------------------------------------------------------------------- Exercise 1.5: relu_grad
+# -------------------------------------------------------------- Exercise 1.5: relu_grad
 
 
 def relu_grad_in_place(a):
@@ -172,7 +188,7 @@ RELU_GRAD_WRONG = [
     (lambda a: np.where(np.asarray(a) > 0, 1, 0), r"dtype int64"),
 ]
 
-# --------------------------------------------------------------------------- Exercise 2.1: softmax
+# ---------------------------------------------------------------- Exercise 2.1: softmax
 
 
 def softmax_no_shift(x):
@@ -236,11 +252,14 @@ SOFTMAX_WRONG = [
     (softmax_no_keepdims, "keepdims=True"),
     (softmax_unnormalised, "did not normalise"),
     (softmax_in_place, r"modified \w+ in place"),
-    (softmax_naive_in_2d, r"in the 2-D case, the scores were exponentiated without subtracting"),
+    (
+        softmax_naive_in_2d,
+        r"in the 2-D case, the scores were exponentiated without subtracting",
+    ),
     (lambda x: nnlib.softmax(x).astype(np.float32), r"dtype float32"),
 ]
 
-# --------------------------------------------------------------------------- Exercise 2.2: cross_entropy
+# ---------------------------------------------------------- Exercise 2.2: cross_entropy
 
 EPS = 1e-12
 
@@ -278,7 +297,9 @@ def ce_swapped_clipped(y, y_hat):
 
 
 def ce_per_row(y, y_hat):
-    return -np.sum(np.atleast_2d(y) * np.log(np.clip(np.atleast_2d(y_hat), EPS, 1)), axis=1)
+    return -np.sum(
+        np.atleast_2d(y) * np.log(np.clip(np.atleast_2d(y_hat), EPS, 1)), axis=1
+    )
 
 
 def ce_log10(y, y_hat):
@@ -290,7 +311,9 @@ def ce_binary(y, y_hat):
     return -np.sum(y * np.log(p) + (1 - y) * np.log(1 - p)) / _rows(y)
 
 
-def ce_sum_axis1(y, y_hat):  # written for 2-D only: axis 1 does not exist for one example
+def ce_sum_axis1(
+    y, y_hat
+):  # written for 2-D only: axis 1 does not exist for one example
     return -np.mean(np.sum(y * np.log(np.clip(y_hat, EPS, 1)), axis=1))
 
 
@@ -332,7 +355,9 @@ EXERCISES = list(WRONG)
 def test_reference_passes(exercise, capsys):
     getattr(checks, exercise)(getattr(nnlib, exercise))
     out = capsys.readouterr().out
-    assert out.startswith(f"✓ {exercise}: all ") and out.rstrip().endswith("checks passed")
+    assert out.startswith(f"✓ {exercise}: all ") and out.rstrip().endswith(
+        "checks passed"
+    )
 
 
 def _sigmoid_loop(x):  # one number at a time, with math.exp on numbers <= 0 only
@@ -373,7 +398,7 @@ def _softmax_logsumexp(x):
 def _ce_loop(y, y_hat):  # a Python float, computed one row at a time
     y, y_hat = np.atleast_2d(y), np.atleast_2d(y_hat)
     total = 0.0
-    for row, probs in zip(y, y_hat):
+    for row, probs in zip(y, y_hat, strict=True):
         total -= math.log(max(float(probs[np.argmax(row)]), 1e-12))
     return total / len(y)
 
@@ -404,17 +429,37 @@ ALTERNATIVES = [
     ("softmax", _softmax_logsumexp),
     ("cross_entropy", _ce_loop),
     ("cross_entropy", _ce_einsum),
-    ("cross_entropy", lambda y, y_hat: float(-np.sum(np.atleast_2d(y) * np.log(np.clip(
-        np.atleast_2d(y_hat), 1e-15, 1.0))) / np.atleast_2d(y).shape[0])),  # another clipping
-    ("cross_entropy", lambda y, y_hat: float(-np.mean(np.log(np.maximum(  # the true class only
-        np.atleast_2d(y_hat)[np.atleast_2d(y) == 1], 1e-12))))),
+    (
+        "cross_entropy",
+        lambda y, y_hat: float(
+            -np.sum(
+                np.atleast_2d(y) * np.log(np.clip(np.atleast_2d(y_hat), 1e-15, 1.0))
+            )
+            / np.atleast_2d(y).shape[0]
+        ),
+    ),  # another clipping
+    (
+        "cross_entropy",
+        lambda y, y_hat: float(
+            -np.mean(
+                np.log(
+                    np.maximum(  # the true class only
+                        np.atleast_2d(y_hat)[np.atleast_2d(y) == 1], 1e-12
+                    )
+                )
+            )
+        ),
+    ),
 ]
 
 
-@pytest.mark.parametrize("exercise, solution", ALTERNATIVES,
-                         ids=[f"{ex}-{i}" for i, (ex, _) in enumerate(ALTERNATIVES)])
+@pytest.mark.parametrize(
+    "exercise, solution",
+    ALTERNATIVES,
+    ids=[f"{ex}-{i}" for i, (ex, _) in enumerate(ALTERNATIVES)],
+)
 def test_alternative_correct_implementations_pass(exercise, solution, capsys):
-    """Right answers written differently from the reference (loops, np.where, einsum ...) pass."""
+    """Right answers written otherwise (loops, np.where, einsum ...) pass."""
     getattr(checks, exercise)(solution)
     assert capsys.readouterr().out.startswith(f"✓ {exercise}: all ")
 
@@ -422,9 +467,15 @@ def test_alternative_correct_implementations_pass(exercise, solution, capsys):
 @pytest.mark.parametrize(
     "exercise, wrong, pattern",
     [(ex, fn, pattern) for ex, items in WRONG.items() for fn, pattern in items],
-    ids=[f"{ex}-{getattr(fn, '__name__', '?')}-{i}" for ex, items in WRONG.items() for i, (fn, _) in enumerate(items)],
+    ids=[
+        f"{ex}-{getattr(fn, '__name__', '?')}-{i}"
+        for ex, items in WRONG.items()
+        for i, (fn, _) in enumerate(items)
+    ],
 )
-def test_wrong_implementation_is_rejected_with_a_pointed_message(exercise, wrong, pattern):
+def test_wrong_implementation_is_rejected_with_a_pointed_message(
+    exercise, wrong, pattern
+):
     with pytest.raises(AssertionError, match=pattern) as info:
         getattr(checks, exercise)(wrong)
     message = str(info.value)
@@ -441,8 +492,12 @@ def test_message_names_input_expected_and_got():
         checks.sigmoid_grad(lambda s: nnlib.sigmoid(s) * (1 - nnlib.sigmoid(s)))
     message = str(info.value)
     assert "s = sigmoid(x) for x = [-6., -5., -4." in message
-    assert "expected: [0.002467, 0.006648" in message  # s (1 - s) for s = sigmoid(-6) = 0.0024726, sigmoid(-5)
-    assert "got:      [0.25 , 0.249997" in message  # sigmoid(s) (1 - sigmoid(s)) for s = 0.0024726: about 1/4
+    assert (
+        "expected: [0.002467, 0.006648" in message
+    )  # s (1 - s) for s = sigmoid(-6) = 0.0024726, sigmoid(-5)
+    assert (
+        "got:      [0.25 , 0.249997" in message
+    )  # sigmoid(s) (1 - sigmoid(s)) for s = 0.0024726: about 1/4
     assert "Hint:" in message
 
 
@@ -473,12 +528,16 @@ def test_checks_are_reexported():
     from nnlib.checks import ch01_activations, ch02_softmax
 
     for exercise in EXERCISES:
-        module = ch02_softmax if exercise in ("softmax", "cross_entropy") else ch01_activations
+        module = (
+            ch02_softmax
+            if exercise in ("softmax", "cross_entropy")
+            else ch01_activations
+        )
         assert getattr(checks, exercise) is getattr(module, exercise)
 
 
 def test_hints_do_not_point_the_wrong_way():
-    """A naive softmax in the 2-D branch is not blamed for one maximum for the whole array."""
+    """A naive softmax in the 2-D branch is not blamed for one maximum for all rows."""
     with pytest.raises(AssertionError) as info:
         checks.softmax(softmax_naive_in_2d)
     assert "maximum of the whole array" not in str(info.value)

@@ -4,6 +4,7 @@ mistakes students really make, each with a message that points at the mistake.
 Every planted mistake below is a small edit of the reference solution; the
 regular expression is what the check's message must say about it.
 """
+
 import re
 
 import numpy as np
@@ -12,10 +13,10 @@ import pytest
 from nnlib import ACTIVATIONS, one_hot, sigmoid, softmax
 from nnlib.checks import ch05_moons, ch06_layers, ch07_regression
 
-
-# ------------------------------------------------------------------------------------------------
+# --------------------------------------------------------------------------------------
 # Chapter 5: reference solutions and planted mistakes
-# ------------------------------------------------------------------------------------------------
+# --------------------------------------------------------------------------------------
+
 
 def ff_ref(X, params, act):
     W1, b1, W2, b2 = params
@@ -96,7 +97,7 @@ def loss_ref(probs, y, params, reg_lambda):
     W1, b1, W2, b2 = params
     N = probs.shape[0]
     data = -np.sum(np.log(probs[np.arange(N), y])) / N
-    return data + reg_lambda / 2 * (np.sum(W1 ** 2) + np.sum(W2 ** 2))
+    return data + reg_lambda / 2 * (np.sum(W1**2) + np.sum(W2**2))
 
 
 def _loss_variant(kind):
@@ -104,7 +105,7 @@ def _loss_variant(kind):
         W1, b1, W2, b2 = params
         N = probs.shape[0]
         data_sum = -np.sum(np.log(probs[np.arange(N), y]))
-        reg = reg_lambda / 2 * (np.sum(W1 ** 2) + np.sum(W2 ** 2))
+        reg = reg_lambda / 2 * (np.sum(W1**2) + np.sum(W2**2))
         if kind == "no_mean":
             return data_sum + reg
         if kind == "twice":
@@ -114,9 +115,9 @@ def _loss_variant(kind):
         if kind == "no_reg":
             return data_sum / N
         if kind == "reg_lambda":
-            return data_sum / N + reg_lambda * (np.sum(W1 ** 2) + np.sum(W2 ** 2))
+            return data_sum / N + reg_lambda * (np.sum(W1**2) + np.sum(W2**2))
         if kind == "reg_bias":
-            return data_sum / N + reg + reg_lambda / 2 * (np.sum(b1 ** 2) + np.sum(b2 ** 2))
+            return data_sum / N + reg + reg_lambda / 2 * (np.sum(b1**2) + np.sum(b2**2))
         if kind == "all_columns":
             return -np.mean(np.log(probs[:, y])) + reg
         if kind == "all_entries":
@@ -126,11 +127,14 @@ def _loss_variant(kind):
             return -np.mean(Y * np.log(probs)) + reg
         if kind == "xor":  # ^ where ** was meant
             return data_sum / N + reg_lambda / 2 * (np.sum(W1 ^ 2) + np.sum(W2 ^ 2))
-        if kind == "log_in_place":  # np.log(..., out=probs) overwrites the caller's probs
+        if (
+            kind == "log_in_place"
+        ):  # np.log(..., out=probs) overwrites the caller's probs
             return -np.mean(np.log(probs, out=probs)[np.arange(N), y]) + reg
         if kind == "float32":
             return np.float32(data_sum / N + reg)
         raise AssertionError(kind)
+
     loss.__name__ = f"loss_{kind}"
     return loss
 
@@ -162,7 +166,9 @@ def _bp_variant(kind):
         dW2 = a1.T @ delta3 + (0 if kind == "no_reg" else reg_lambda) * W2
         db2 = delta3.sum(axis=0)
         back = delta3 @ W2 if kind == "no_transpose" else delta3 @ W2.T
-        local = {"deriv_at_z": act_grad(z1), "act_not_deriv": a1}.get(kind, act_grad(a1))
+        local = {"deriv_at_z": act_grad(z1), "act_not_deriv": a1}.get(
+            kind, act_grad(a1)
+        )
         delta2 = back * local
         if kind == "elementwise":
             dW1 = X.T * delta2 + reg_lambda * W1
@@ -182,6 +188,7 @@ def _bp_variant(kind):
         if kind == "db_list":
             db1 = list(db1)
         return dW1, db1, dW2, db2
+
     bp.__name__ = f"bp_{kind}"
     return bp
 
@@ -199,7 +206,7 @@ def bp_onehot_broadcast(X, y, params, cache, act_grad, reg_lambda):
 
 
 def bp_delta3_is_probs(X, y, params, cache, act_grad, reg_lambda):
-    """Right gradients, but delta3 = probs does not copy: probs (in the cache) is changed."""
+    """Right gradients, but delta3 = probs does not copy: the cache's probs change."""
     W1, b1, W2, b2 = params
     z1, a1, z2, probs = cache
     N = X.shape[0]
@@ -231,7 +238,11 @@ CH05_WRONG = [
     (ch05_moons.feedforward, ff_no_activation, r"activation is missing"),
     (ch05_moons.feedforward, ff_centres_X, r"modified X in place"),
     (ch05_moons.feedforward, ff_float32, r"z1 has dtype float32"),
-    (ch05_moons.calculate_loss, _loss_variant("no_mean"), r"divide the cross-entropy by N once"),
+    (
+        ch05_moons.calculate_loss,
+        _loss_variant("no_mean"),
+        r"divide the cross-entropy by N once",
+    ),
     (ch05_moons.calculate_loss, _loss_variant("twice"), r"divided by N twice"),
     (ch05_moons.calculate_loss, _loss_variant("seed"), r"penalty was divided by N"),
     (ch05_moons.calculate_loss, _loss_variant("no_reg"), r"penalty is missing"),
@@ -241,11 +252,23 @@ CH05_WRONG = [
     (ch05_moons.calculate_loss, _loss_variant("all_entries"), r"TRUE class"),
     (ch05_moons.calculate_loss, _loss_variant("mean_one_hot"), r"all N x K entries"),
     (ch05_moons.calculate_loss, _loss_variant("xor"), r"\^ is exclusive-or"),
-    (ch05_moons.calculate_loss, _loss_variant("log_in_place"), r"modified probs in place"),
-    (ch05_moons.calculate_loss, _loss_variant("float32"), r"the loss has dtype float32"),
+    (
+        ch05_moons.calculate_loss,
+        _loss_variant("log_in_place"),
+        r"modified probs in place",
+    ),
+    (
+        ch05_moons.calculate_loss,
+        _loss_variant("float32"),
+        r"the loss has dtype float32",
+    ),
     (ch05_moons.backprop, _bp_variant("no_mean"), r"N times too large"),
     (ch05_moons.backprop, _bp_variant("deriv_at_z"), r"evaluated at z1"),
-    (ch05_moons.backprop, _bp_variant("act_not_deriv"), r"activation a1 itself instead of its derivative"),
+    (
+        ch05_moons.backprop,
+        _bp_variant("act_not_deriv"),
+        r"activation a1 itself instead of its derivative",
+    ),
     (ch05_moons.backprop, _bp_variant("no_transpose"), r"transpose"),
     (ch05_moons.backprop, _bp_variant("elementwise"), r"elementwise|matrix product"),
     (ch05_moons.backprop, _bp_variant("no_reg"), r"penalty's gradient is missing"),
@@ -253,17 +276,30 @@ CH05_WRONG = [
     (ch05_moons.backprop, _bp_variant("bias_not_summed"), r"summed over the examples"),
     (ch05_moons.backprop, _bp_variant("dW_untransposed"), r"transpose"),
     (ch05_moons.backprop, bp_onehot_broadcast, r"class ids"),
-    (ch05_moons.backprop, bp_delta3_is_probs,
-     r"(?s)modified cache\[3\] \(probs\) in place: probs\[0, \d\] was .*probs\.copy\(\)"),
-    (ch05_moons.backprop, _bp_variant("db_all_axes"), r"db2 is a single number.*axis=0"),
-    (ch05_moons.backprop, _bp_variant("db_keepdims"), r"db1 has an extra axis of length 1.*keepdims=True"),
+    (
+        ch05_moons.backprop,
+        bp_delta3_is_probs,
+        r"(?s)modified cache\[3\] \(probs\) in place: probs\[0, \d\] was "
+        r".*probs\.copy\(\)",
+    ),
+    (
+        ch05_moons.backprop,
+        _bp_variant("db_all_axes"),
+        r"db2 is a single number.*axis=0",
+    ),
+    (
+        ch05_moons.backprop,
+        _bp_variant("db_keepdims"),
+        r"db1 has an extra axis of length 1.*keepdims=True",
+    ),
     (ch05_moons.backprop, _bp_variant("db_list"), r"db1 is a Python list"),
 ]
 
 
-# ------------------------------------------------------------------------------------------------
+# --------------------------------------------------------------------------------------
 # Chapter 6: one layer, forward and backward
-# ------------------------------------------------------------------------------------------------
+# --------------------------------------------------------------------------------------
+
 
 def lf_ref(X, W, b, activation):
     f, _ = ACTIVATIONS[activation]
@@ -299,6 +335,7 @@ def _lf_variant(kind):
         if kind == "float32":
             A = A.astype(np.float32)
         return A, (X, W, cached, activation)
+
     lf.__name__ = f"lf_{kind}"
     return lf
 
@@ -314,7 +351,11 @@ def _lb_variant(kind):
     def lb(dA, cache):
         X, W, A, activation = cache
         f, f_grad = ACTIVATIONS[activation]
-        dZ = {"no_deriv": dA, "act_not_deriv": dA * A, "deriv_of_fA": dA * f_grad(f(A))}.get(kind, dA * f_grad(A))
+        dZ = {
+            "no_deriv": dA,
+            "act_not_deriv": dA * A,
+            "deriv_of_fA": dA * f_grad(f(A)),
+        }.get(kind, dA * f_grad(A))
         dX = dZ @ W if kind == "no_transpose" else dZ @ W.T
         dW = X.T @ dZ
         if kind == "dW_transposed":
@@ -323,12 +364,17 @@ def _lb_variant(kind):
             dW = dW / X.shape[0]
         if kind == "elementwise":
             dW = X.T * dZ
-        db = {"db_mean": dZ.mean(axis=0), "no_bias": np.zeros(W.shape[1]), "not_summed": dZ}.get(kind, dZ.sum(axis=0))
+        db = {
+            "db_mean": dZ.mean(axis=0),
+            "no_bias": np.zeros(W.shape[1]),
+            "not_summed": dZ,
+        }.get(kind, dZ.sum(axis=0))
         if kind == "keepdims":
             db = dZ.sum(axis=0, keepdims=True)
         if kind == "float32":
             dX = dX.astype(np.float32)
         return dX, dW, db
+
     lb.__name__ = f"lb_{kind}"
     return lb
 
@@ -340,38 +386,87 @@ def lb_scales_dA_in_place(dA, cache):
 
 
 CH06_WRONG = [
-    (ch06_layers.layer_forward, _lf_variant("elementwise"), r"elementwise|matrix product"),
+    (
+        ch06_layers.layer_forward,
+        _lf_variant("elementwise"),
+        r"elementwise|matrix product",
+    ),
     (ch06_layers.layer_forward, _lf_variant("no_bias"), r"bias b is missing"),
     (ch06_layers.layer_forward, _lf_variant("W_first"), r"one row per example|X @ W"),
     (ch06_layers.layer_forward, _lf_variant("no_act"), r"apply the activation"),
-    (ch06_layers.layer_forward, _lf_variant("bias_outside"), r"bias goes inside the activation"),
+    (
+        ch06_layers.layer_forward,
+        _lf_variant("bias_outside"),
+        r"bias goes inside the activation",
+    ),
     (ch06_layers.layer_forward, _lf_variant("cache_Z"), r"cached the pre-activation Z"),
     (ch06_layers.layer_forward, _lf_variant("short_cache"), r"\(X, W, A, activation\)"),
-    (ch06_layers.layer_forward, _lf_variant("cache_A_first"), r"cache\[0\] should be X but holds A.*in this order"),
-    (ch06_layers.layer_forward, _lf_variant("cache_name_first"), r"cache\[0\] should be X but holds activation"),
-    (ch06_layers.layer_forward, _lf_variant("cache_X_A_W"), r"cache\[1\] should be W but holds A"),
-    (ch06_layers.layer_forward, _lf_variant("cache_function"), r"cache\[3\] \(activation\) is not what"),
+    (
+        ch06_layers.layer_forward,
+        _lf_variant("cache_A_first"),
+        r"cache\[0\] should be X but holds A.*in this order",
+    ),
+    (
+        ch06_layers.layer_forward,
+        _lf_variant("cache_name_first"),
+        r"cache\[0\] should be X but holds activation",
+    ),
+    (
+        ch06_layers.layer_forward,
+        _lf_variant("cache_X_A_W"),
+        r"cache\[1\] should be W but holds A",
+    ),
+    (
+        ch06_layers.layer_forward,
+        _lf_variant("cache_function"),
+        r"cache\[3\] \(activation\) is not what",
+    ),
     (ch06_layers.layer_forward, _lf_variant("bias_in_place"), r"modified b in place"),
     (ch06_layers.layer_forward, _lf_variant("float32"), r"A has dtype float32"),
-    (ch06_layers.layer_backward, _lb_variant("no_deriv"), r"derivative of the activation is missing"),
-    (ch06_layers.layer_backward, _lb_variant("act_not_deriv"), r"activation A itself instead of its derivative"),
+    (
+        ch06_layers.layer_backward,
+        _lb_variant("no_deriv"),
+        r"derivative of the activation is missing",
+    ),
+    (
+        ch06_layers.layer_backward,
+        _lb_variant("act_not_deriv"),
+        r"activation A itself instead of its derivative",
+    ),
     (ch06_layers.layer_backward, _lb_variant("deriv_of_fA"), r"evaluated at f\(A\)"),
     (ch06_layers.layer_backward, _lb_variant("no_transpose"), r"transpose"),
-    (ch06_layers.layer_backward, _lb_variant("dW_transposed"), r"transpose|layout of W"),
+    (
+        ch06_layers.layer_backward,
+        _lb_variant("dW_transposed"),
+        r"transpose|layout of W",
+    ),
     (ch06_layers.layer_backward, _lb_variant("dW_mean"), r"dW was divided by N"),
-    (ch06_layers.layer_backward, _lb_variant("elementwise"), r"elementwise|matrix product|transpose"),
+    (
+        ch06_layers.layer_backward,
+        _lb_variant("elementwise"),
+        r"elementwise|matrix product|transpose",
+    ),
     (ch06_layers.layer_backward, _lb_variant("db_mean"), r"SUM of dZ"),
     (ch06_layers.layer_backward, _lb_variant("no_bias"), r"bias gradient is missing"),
-    (ch06_layers.layer_backward, _lb_variant("not_summed"), r"summed over the examples"),
+    (
+        ch06_layers.layer_backward,
+        _lb_variant("not_summed"),
+        r"summed over the examples",
+    ),
     (ch06_layers.layer_backward, lb_scales_dA_in_place, r"modified dA in place"),
-    (ch06_layers.layer_backward, _lb_variant("keepdims"), r"db has an extra axis of length 1"),
+    (
+        ch06_layers.layer_backward,
+        _lb_variant("keepdims"),
+        r"db has an extra axis of length 1",
+    ),
     (ch06_layers.layer_backward, _lb_variant("float32"), r"dX has dtype float32"),
 ]
 
 
-# ------------------------------------------------------------------------------------------------
+# --------------------------------------------------------------------------------------
 # Chapter 7: the backward pass of the regression network
-# ------------------------------------------------------------------------------------------------
+# --------------------------------------------------------------------------------------
+
 
 def rb_ref(X, y, params, cache):
     W1, b1, W2, b2 = params
@@ -387,12 +482,20 @@ def _rb_variant(kind):
         W1, b1, W2, b2 = params
         z1, a1, y_hat = cache
         N = X.shape[0]
-        err = {"sign": y - y_hat, "two": 2 * (y_hat - y), "flat_y": y_hat - y.ravel()}.get(kind, y_hat - y)
+        err = {
+            "sign": y - y_hat,
+            "two": 2 * (y_hat - y),
+            "flat_y": y_hat - y.ravel(),
+        }.get(kind, y_hat - y)
         delta2 = err if kind == "no_mean" else err / N
         if kind == "sigmoid_output":
             delta2 = delta2 * y_hat * (1 - y_hat)
-        local = {"at_z": z1 * (1 - z1), "act": a1, "none": 1.0,
-                 "sigmoid_of_a": sigmoid(a1) * (1 - sigmoid(a1))}.get(kind, a1 * (1 - a1))
+        local = {
+            "at_z": z1 * (1 - z1),
+            "act": a1,
+            "none": 1.0,
+            "sigmoid_of_a": sigmoid(a1) * (1 - sigmoid(a1)),
+        }.get(kind, a1 * (1 - a1))
         back = delta2 @ W2 if kind == "no_transpose" else delta2 @ W2.T
         delta1 = back * local
         dW2 = delta2.T @ a1 if kind == "dW_transposed" else a1.T @ delta2
@@ -402,6 +505,7 @@ def _rb_variant(kind):
         if kind == "db_all_axes":
             db2 = delta2.sum()
         return X.T @ delta1, db1, dW2, db2
+
     rb.__name__ = f"rb_{kind}"
     return rb
 
@@ -416,23 +520,55 @@ CH07_WRONG = [
     (ch07_regression.regression_backward, _rb_variant("no_mean"), r"N times too large"),
     (ch07_regression.regression_backward, _rb_variant("sign"), r"sign is flipped"),
     (ch07_regression.regression_backward, _rb_variant("two"), r"twice too large"),
-    (ch07_regression.regression_backward, _rb_variant("sigmoid_output"), r"output unit is LINEAR"),
+    (
+        ch07_regression.regression_backward,
+        _rb_variant("sigmoid_output"),
+        r"output unit is LINEAR",
+    ),
     (ch07_regression.regression_backward, _rb_variant("at_z"), r"z1 \* \(1 - z1\)"),
-    (ch07_regression.regression_backward, _rb_variant("act"), r"activation a1 instead of its derivative"),
-    (ch07_regression.regression_backward, _rb_variant("none"), r"derivative of the hidden sigmoid is missing"),
-    (ch07_regression.regression_backward, _rb_variant("sigmoid_of_a"), r"already the sigmoid's output"),
-    (ch07_regression.regression_backward, _rb_variant("no_transpose"), r"transpose|matrix product"),
+    (
+        ch07_regression.regression_backward,
+        _rb_variant("act"),
+        r"activation a1 instead of its derivative",
+    ),
+    (
+        ch07_regression.regression_backward,
+        _rb_variant("none"),
+        r"derivative of the hidden sigmoid is missing",
+    ),
+    (
+        ch07_regression.regression_backward,
+        _rb_variant("sigmoid_of_a"),
+        r"already the sigmoid's output",
+    ),
+    (
+        ch07_regression.regression_backward,
+        _rb_variant("no_transpose"),
+        r"transpose|matrix product",
+    ),
     (ch07_regression.regression_backward, _rb_variant("dW_transposed"), r"transpose"),
-    (ch07_regression.regression_backward, _rb_variant("no_bias"), r"bias gradients are zero"),
+    (
+        ch07_regression.regression_backward,
+        _rb_variant("no_bias"),
+        r"bias gradients are zero",
+    ),
     (ch07_regression.regression_backward, _rb_variant("flat_y"), r"\(N, N\)|broadcast"),
-    (ch07_regression.regression_backward, rb_error_in_place, r"modified cache\[2\] \(y_hat\) in place"),
-    (ch07_regression.regression_backward, _rb_variant("db_all_axes"), r"db2 is a single number"),
+    (
+        ch07_regression.regression_backward,
+        rb_error_in_place,
+        r"modified cache\[2\] \(y_hat\) in place",
+    ),
+    (
+        ch07_regression.regression_backward,
+        _rb_variant("db_all_axes"),
+        r"db2 is a single number",
+    ),
 ]
 
 
-# ------------------------------------------------------------------------------------------------
+# --------------------------------------------------------------------------------------
 # The tests
-# ------------------------------------------------------------------------------------------------
+# --------------------------------------------------------------------------------------
 
 REFERENCES = [
     (ch05_moons.feedforward, ff_ref),
@@ -453,14 +589,19 @@ def test_check_accepts_reference(check, solution, capsys):
     assert re.fullmatch(rf"✓ {check.__name__}: all \d+ checks passed\n", out), out
 
 
-@pytest.mark.parametrize("check, wrong, pattern", WRONG,
-                         ids=[f"{c.__name__}-{w.__name__}" for c, w, _ in WRONG])
+@pytest.mark.parametrize(
+    "check, wrong, pattern",
+    WRONG,
+    ids=[f"{c.__name__}-{w.__name__}" for c, w, _ in WRONG],
+)
 def test_check_rejects_mistake_with_a_hint(check, wrong, pattern):
     with pytest.raises(AssertionError) as info:
         check(wrong)
     message = str(info.value)
     assert message.startswith(f"{check.__name__} is not right yet, for "), message
-    assert re.search(pattern, message), f"the message does not point at the mistake:\n{message}"
+    assert re.search(pattern, message), (
+        f"the message does not point at the mistake:\n{message}"
+    )
 
 
 def test_at_least_three_planted_mistakes_per_exercise():
@@ -497,7 +638,8 @@ def test_checks_are_reexported():
 
 
 def test_backprop_reference_agrees_with_numerical_gradient():
-    """The reference of exercise 5.3 matches centered differences of the loss of 5.2 (so the check's
+    """The reference of exercise 5.3 matches centered differences of the loss of 5.2
+    (so the check's
     expected values are gradients, not just another implementation's output)."""
     from nnlib import gradcheck_naive, tanh, tanh_grad
 
@@ -509,31 +651,41 @@ def test_backprop_reference_agrees_with_numerical_gradient():
 
     def unpack_(theta):
         parts = np.split(theta, np.cumsum(sizes)[:-1])
-        return tuple(p.reshape(s) for p, s in zip(parts, shapes))
+        return tuple(p.reshape(s) for p, s in zip(parts, shapes, strict=True))
 
     def f(theta):
         params = unpack_(theta)
         cache = ff_ref(X, params, tanh)
         grads = bp_ref(X, y, params, cache, tanh_grad, 0.1)
-        return loss_ref(cache[3], y, params, 0.1), np.concatenate([g.ravel() for g in grads])
+        return loss_ref(cache[3], y, params, 0.1), np.concatenate(
+            [g.ravel() for g in grads]
+        )
 
     assert gradcheck_naive(f, rng.standard_normal(sum(sizes)), verbose=False)
 
     def g(theta):  # chapter 7: half mean squared error
-        W1, b1, W2, b2 = (theta[:6].reshape(2, 3), theta[6:9], theta[9:12].reshape(3, 1), theta[12:])
+        W1, b1, W2, b2 = (
+            theta[:6].reshape(2, 3),
+            theta[6:9],
+            theta[9:12].reshape(3, 1),
+            theta[12:],
+        )
         z1 = X @ W1 + b1
         a1 = sigmoid(z1)
         y_hat = a1 @ W2 + b2
         t = y.reshape(-1, 1).astype(float)
         grads = rb_ref(X, t, (W1, b1, W2, b2), (z1, a1, y_hat))
-        return 0.5 * np.mean((y_hat - t) ** 2), np.concatenate([gr.ravel() for gr in grads])
+        return 0.5 * np.mean((y_hat - t) ** 2), np.concatenate(
+            [gr.ravel() for gr in grads]
+        )
 
     assert gradcheck_naive(g, rng.standard_normal(13), verbose=False)
 
 
-# ------------------------------------------------------------------------------------------------
+# --------------------------------------------------------------------------------------
 # Right answers written differently: they pass
-# ------------------------------------------------------------------------------------------------
+# --------------------------------------------------------------------------------------
+
 
 def ff_einsum(X, params, act):
     W1, b1, W2, b2 = params
@@ -563,8 +715,12 @@ def bp_one_hot_einsum(X, y, params, cache, act_grad, reg_lambda):
     N = X.shape[0]
     delta3 = (probs - one_hot(y, probs.shape[1])) / N
     delta2 = np.einsum("nk,hk->nh", delta3, W2) * act_grad(a1)
-    return (np.einsum("nd,nh->dh", X, delta2) + reg_lambda * W1, delta2.sum(axis=0),
-            np.dot(a1.T, delta3) + reg_lambda * W2, np.sum(delta3, axis=0))
+    return (
+        np.einsum("nd,nh->dh", X, delta2) + reg_lambda * W1,
+        delta2.sum(axis=0),
+        np.dot(a1.T, delta3) + reg_lambda * W2,
+        np.sum(delta3, axis=0),
+    )
 
 
 def lf_list_cache(X, W, b, activation):
@@ -575,16 +731,26 @@ def lf_list_cache(X, W, b, activation):
 def lb_einsum(dA, cache):
     X, W, A, activation = cache
     dZ = dA * ACTIVATIONS[activation][1](A)
-    return np.einsum("nk,dk->nd", dZ, W), np.einsum("nd,nk->dk", X, dZ), np.einsum("nk->k", dZ)
+    return (
+        np.einsum("nk,dk->nd", dZ, W),
+        np.einsum("nd,nk->dk", X, dZ),
+        np.einsum("nk->k", dZ),
+    )
 
 
 def rb_keepdims(X, y, params, cache):
     W1, b1, W2, b2 = params
     z1, a1, y_hat = cache
     delta2 = (y_hat - y) / len(X)
-    delta1 = np.dot(delta2, W2.T) * sigmoid(z1) * (1 - sigmoid(z1))  # sigma'(z1) from z1
-    return (X.T @ delta1, delta1.sum(axis=0, keepdims=True).ravel(), a1.T @ delta2,
-            delta2.sum(axis=0))
+    delta1 = (
+        np.dot(delta2, W2.T) * sigmoid(z1) * (1 - sigmoid(z1))
+    )  # sigma'(z1) from z1
+    return (
+        X.T @ delta1,
+        delta1.sum(axis=0, keepdims=True).ravel(),
+        a1.T @ delta2,
+        delta2.sum(axis=0),
+    )
 
 
 ALTERNATIVES = [
@@ -604,12 +770,18 @@ def test_check_accepts_other_right_answers(check, solution, capsys):
     assert capsys.readouterr().out.startswith(f"✓ {check.__name__}: all ")
 
 
-@pytest.mark.parametrize("check, wrong", [
-    (ch05_moons.backprop, _bp_variant("elementwise")),
-    (ch05_moons.backprop, _bp_variant("no_transpose")),
-    (ch05_moons.feedforward, ff_elementwise),
-], ids=lambda x: x.__name__)
-def test_shape_errors_that_have_nothing_to_do_with_labels_do_not_mention_them(check, wrong):
+@pytest.mark.parametrize(
+    "check, wrong",
+    [
+        (ch05_moons.backprop, _bp_variant("elementwise")),
+        (ch05_moons.backprop, _bp_variant("no_transpose")),
+        (ch05_moons.feedforward, ff_elementwise),
+    ],
+    ids=lambda x: x.__name__,
+)
+def test_shape_errors_that_have_nothing_to_do_with_labels_do_not_mention_them(
+    check, wrong
+):
     with pytest.raises(AssertionError) as info:
         check(wrong)
     assert "class id" not in str(info.value) and "labels" not in str(info.value)

@@ -17,6 +17,7 @@ import contextlib
 import io
 import traceback
 import warnings
+from functools import partial
 from typing import NamedTuple
 
 import numpy as np
@@ -32,6 +33,7 @@ __all__ = [
     "passed",
     "returned",
     "run",
+    "variants",
 ]
 
 _RED, _RESET = "\x1b[0;31m", "\x1b[0m"
@@ -141,6 +143,16 @@ def first_match(got, table, rtol: float = 1e-6, atol: float = 1e-8):
     return None
 
 
+def _outcome(formula, kwargs, index):
+    return formula(**kwargs)[index]
+
+
+def variants(formula, table, index):
+    """``(evidence, hint)`` for each ``(keywords, hint)`` of ``table``: the value
+    ``formula(**keywords)[index]`` (computed only if needed) that the mistake gives."""
+    return [(partial(_outcome, formula, kw, index), hint) for kw, hint in table]
+
+
 def compare(
     exercise,
     case,
@@ -235,7 +247,9 @@ def returned(exercise, case, value, spec):
                 f"{_describe(value)}",
                 hint=f"return all of them, in this order: return {names}",
             )
-        return tuple(returned(exercise, case, v, s) for v, s in zip(value, spec))
+        return tuple(
+            returned(exercise, case, v, s) for v, s in zip(value, spec, strict=True)
+        )
     name = spec.name
     if spec.shape is None:
         return value
@@ -366,7 +380,7 @@ def _labelled(values, names):
     ``names`` has one entry per value: a name, or ``(name, element names)``
     for a tuple, whose elements are then called ``cache[3] (probs)``.
     """
-    for value, name in zip(values, names):
+    for value, name in zip(values, names, strict=True):
         name, parts = (name, ()) if isinstance(name, str) else name
         if isinstance(value, (tuple, list)):
             for i, v in enumerate(value):
@@ -383,7 +397,7 @@ def _labelled(values, names):
 
 def _check_unchanged(exercise, case, before, after, names, tolerance, hint):
     for (label, short, old), (_, _, new) in zip(
-        _labelled(before, names), _labelled(after, names)
+        _labelled(before, names), _labelled(after, names), strict=False
     ):
         if old.shape != new.shape:
             differs, where, was, now = True, label, fmt(old), fmt(new)

@@ -39,7 +39,11 @@ def _blocks(vec, dims):
     dx, h, dy = dims
     sizes = [dx * h, h, h * dy, dy]
     return dict(
-        zip(BLOCKS, np.split(np.asarray(vec, dtype=float), np.cumsum(sizes)[:-1]))
+        zip(
+            BLOCKS,
+            np.split(np.asarray(vec, dtype=float), np.cumsum(sizes)[:-1]),
+            strict=True,
+        )
     )
 
 

@@ -11,15 +11,17 @@ The network has a sigmoid hidden layer and a linear output::
 
 from __future__ import annotations
 
+from functools import partial
+
 import numpy as np
 
 from ..activations import sigmoid
-from ._common import ERROR_HINTS, Array, compare, passed, run
+from ._common import ERROR_HINTS, Array, compare, passed, run, variants
 
-#: an (N,) target minus an (N, 1) prediction broadcasts to (N, N); the next product fails
+#: an (N,) target minus an (N, 1) prediction broadcasts to (N, N); a product then fails
 _N_BY_N = (
-    "y and y_hat must both be (N, 1) columns: an (N,) vector subtracted from an (N, "
-    "1) column broadcasts to (N, N)."
+    "y and y_hat must both be (N, 1) columns: an (N,) vector subtracted from an "
+    "(N, 1) column broadcasts to (N, N)."
 )
 _HINTS = [
     (piece, f"{hint} Check also the shape of y_hat - y: {_N_BY_N}")
@@ -124,14 +126,13 @@ MISTAKES = [
 ]
 
 
-def _cases():
+def regression_backward(fn):
+    """Check exercise 7.1: ``regression_backward(X, y, params, cache)``."""
+    ex, names = "regression_backward", ("dW1", "db1", "dW2", "db2")
     rng = np.random.default_rng(7001)
-    out = []
-    for case, N, D, H in [
-        ("N = 6, D = 3, H = 4", 6, 3, 4),
-        ("N = 5, D = 2, H = 3", 5, 2, 3),
-        ("N = 8, D = 4, H = 2", 8, 4, 2),
-    ]:
+    cases = [(6, 3, 4), (5, 2, 3), (8, 4, 2)]
+    for N, D, H in cases:
+        case = f"N = {N}, D = {D}, H = {H}"
         X = rng.standard_normal((N, D))
         params = (
             rng.standard_normal((D, H)),
@@ -143,31 +144,19 @@ def _cases():
         a1 = sigmoid(z1)
         cache = (z1, a1, a1 @ params[2] + params[3])
         y = rng.standard_normal((N, 1))
-        out.append((case, X, y, params, cache))
-    return out
-
-
-def regression_backward(fn):
-    """Check exercise 7.1: ``regression_backward(X, y, params, cache)``."""
-    ex = "regression_backward"
-    cases = _cases()
-    names = ("dW1", "db1", "dW2", "db2")
-    for case, X, y, params, cache in cases:
-        N = X.shape[0]
+        per_unit = (
+            "must be summed over the examples (axis=0), keeping one entry per unit."
+        )
         spec = tuple(
             Array(
                 p.shape,
-                name,
+                g,
                 [
-                    ((N, N), f"{name} has shape (N, N): {_N_BY_N}"),
-                    (
-                        (N,),
-                        f"{name} must be summed over the examples (axis=0), keeping "
-                        "one entry per unit.",
-                    ),
+                    ((N, N), f"{g} has shape (N, N): {_N_BY_N}"),
+                    ((N,), f"{g} {per_unit}"),
                 ],
             )
-            for p, name in zip(params, names)
+            for p, g in zip(params, names, strict=True)
         )
         got, _ = run(
             ex,
@@ -183,18 +172,16 @@ def regression_backward(fn):
             returns=spec,
             hints=_HINTS,
         )
-        ref = _ref(X, y, params, cache)
+        formula = partial(_ref, X, y, params, cache)
+        want = formula()
         for i in (2, 3, 0, 1):
             compare(
                 ex,
                 case,
                 names[i],
                 got[i],
-                ref[i],
-                [
-                    (lambda kw=kw, i=i: _ref(X, y, params, cache, **kw)[i], h)
-                    for kw, h in MISTAKES
-                ],
+                want[i],
+                variants(formula, MISTAKES, i),
                 default_hint="compare your gradients with numerical differences "
                 "(nnlib.gradcheck_naive).",
                 atol=1e-9,

@@ -371,7 +371,10 @@ def _reference_step(model, x, y, lr, training=True, reduce="mean", probs=False):
             else tf.reduce_sum(per_example)
         )
     grads = tape.gradient(loss, model.trainable_variables)
-    new = [v.numpy() - lr * g.numpy() for v, g in zip(model.trainable_variables, grads)]
+    new = [
+        v.numpy() - lr * g.numpy()
+        for v, g in zip(model.trainable_variables, grads, strict=True)
+    ]
     return float(loss), new
 
 
@@ -412,7 +415,7 @@ def train_step(fn):
             )
         got_loss = float(got_arr)
 
-        if all(np.array_equal(a, b) for a, b in zip(before, after)):
+        if all(np.array_equal(a, b) for a, b in zip(before, after, strict=True)):
             fail(
                 ex,
                 case,
@@ -453,7 +456,9 @@ def train_step(fn):
                     break
             else:
                 probe_after = _ProbeModel(seed)
-                for v, new in zip(probe_after.trainable_variables, ref_new):
+                for v, new in zip(
+                    probe_after.trainable_variables, ref_new, strict=True
+                ):
                     v.assign(new)
                 if np.isclose(
                     got_loss,
@@ -467,7 +472,10 @@ def train_step(fn):
                     )
             fail(ex, case, expected=ref_loss, got=got_loss, hint=hint)
 
-        if not all(close(a, r, rtol=1e-4, atol=1e-6) for a, r in zip(after, ref_new)):
+        if not all(
+            close(a, r, rtol=1e-4, atol=1e-6)
+            for a, r in zip(after, ref_new, strict=True)
+        ):
             steps = {
                 "eval": (
                     _reference_step(_ProbeModel(seed), x, y, lr, training=False)[1],
@@ -480,19 +488,25 @@ def train_step(fn):
                     "the mean loss.",
                 ),
             }
-            ascent = [2 * b - r for b, r in zip(before, ref_new)]
+            ascent = [2 * b - r for b, r in zip(before, ref_new, strict=True)]
             hint = (
                 "use the optimizer you were given: "
                 "optimizer.apply_gradients(zip(grads, model.trainable_variables)), "
                 "with the gradients of the loss you return."
             )
-            if all(close(a, r, rtol=1e-4, atol=1e-6) for a, r in zip(after, ascent)):
+            if all(
+                close(a, r, rtol=1e-4, atol=1e-6)
+                for a, r in zip(after, ascent, strict=True)
+            ):
                 hint = (
                     "the variables moved up the gradient: apply_gradients subtracts "
                     "them itself; pass grads as they are."
                 )
             for new, text in steps.values():
-                if all(close(a, r, rtol=1e-4, atol=1e-6) for a, r in zip(after, new)):
+                if all(
+                    close(a, r, rtol=1e-4, atol=1e-6)
+                    for a, r in zip(after, new, strict=True)
+                ):
                     hint = text
             fail(
                 ex,
