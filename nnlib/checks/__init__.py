@@ -2,8 +2,15 @@
 
 ``checks.sigmoid(my_sigmoid)`` runs ``my_sigmoid`` on several inputs and either
 prints one line of success or raises ``AssertionError`` saying which input,
-what was expected, what came back and, where it fits, a hint. Every check calls
-the student's function through one runner, :func:`nnlib.checks._common.run`.
+what was expected, what came back and, where it fits, a hint. In Jupyter the
+failure shows as that message alone, without a traceback.
+
+Every check calls the student's function through one runner,
+:func:`nnlib.checks._common.run`: on copies of its arguments (an input changed in
+place fails the check, by name), with numpy warnings as errors. The numpy
+exercises must return float64 arrays (numpy's default float): a list, a boolean
+or integer array and float32 are rejected alike, since the gradient checks of the
+course need float64's digits. Chapter 9's TensorFlow helpers compute in float32.
 """
 
 from .ch01_activations import relu, relu_grad, sigmoid, sigmoid_grad, tanh_grad

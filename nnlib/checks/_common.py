@@ -204,11 +204,9 @@ class Array(NamedTuple):
 
 
 def _describe(value) -> str:
-    if isinstance(value, (list, tuple)):
+    if isinstance(value, (list, tuple)):  # shown as numbers, not as np.float64(0.5)
         with contextlib.suppress(TypeError, ValueError):
-            value = np.asarray(
-                value, dtype=np.float64
-            )  # not np.float64(0.5) for each item
+            value = np.asarray(value, dtype=np.float64)
     if isinstance(value, np.ndarray):
         return fmt(value, 200)
     return f"{type(value).__name__} {fmt(value, 200)}"
@@ -320,6 +318,10 @@ def _shape_hint(got, want, spec):
 
 # ------------------------------------------------------------------ the runner
 
+_MATH = (
+    "math.exp, math.log ... take one number at a time: use np.exp, np.log, which work "
+    "elementwise on arrays."
+)
 #: (piece of the error message, hint) for errors students meet in every chapter
 ERROR_HINTS = (
     (
@@ -331,16 +333,8 @@ ERROR_HINTS = (
         "`if`, `and`, `or` and Python's max/min need a single True/False; for arrays "
         "use elementwise operations: np.where, np.maximum, a boolean mask.",
     ),
-    (
-        "only length-1 arrays",
-        "math.exp, math.log ... take one number at a time: use np.exp, np.log, which "
-        "work elementwise on arrays.",
-    ),
-    (
-        "only 0-dimensional arrays",
-        "math.exp, math.log ... take one number at a time: use np.exp, np.log, which "
-        "work elementwise on arrays.",
-    ),
+    ("only length-1 arrays", _MATH),
+    ("only 0-dimensional arrays", _MATH),
     (
         "matmul",
         "the shapes did not fit a matrix product A @ B, which needs A.shape[1] == "
@@ -400,7 +394,7 @@ def _check_unchanged(exercise, case, before, after, names, tolerance, hint):
         _labelled(before, names), _labelled(after, names), strict=False
     ):
         if old.shape != new.shape:
-            differs, where, was, now = True, label, fmt(old), fmt(new)
+            where, was, now = label, fmt(old), fmt(new)
         else:
             scale = tolerance * max(1.0, float(np.max(np.abs(old), initial=0.0)))
             differs = np.abs(new - old) > scale if scale else old != new
