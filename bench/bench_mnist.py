@@ -208,15 +208,17 @@ def run_keras(X, y, Xt, yt, epochs, seed):
         model(Xt, training=False)
     )  # one eager call: no retracing of a predict function
     note = ""
-    if (
-        epochs > 1
-    ):  # the first epoch includes tracing the training function; estimate the time without it
+    # the first epoch includes tracing the training function: the time without it
+    if epochs > 1:
         steady = (ends[-1] - ends[0]) / (epochs - 1) * epochs
-        note = f"first epoch {ends[0] - t0:.2f} s; {epochs} epochs at the pace of the later ones: {steady:.2f} s"
+        note = (
+            f"first epoch {ends[0] - t0:.2f} s; {epochs} epochs at the pace of the "
+            f"later ones: {steady:.2f} s"
+        )
     return elapsed, float(np.mean(logits.argmax(axis=1) == yt)), note
 
 
-# --------------------------------------------------------------------------- large MLP throughput
+# ----------------------------------------------------------------- large MLP throughput
 
 
 def step_flops(sizes, batch):
@@ -225,16 +227,16 @@ def step_flops(sizes, batch):
     Forward ``A W`` and weight gradient ``A^T D`` for every layer, input
     gradient ``D W^T`` for every layer but the first.
     """
-    pairs = list(zip(sizes[:-1], sizes[1:]))
+    pairs = list(zip(sizes[:-1], sizes[1:], strict=True))
     fwd = sum(2 * batch * i * o for i, o in pairs)
     dx = sum(2 * batch * i * o for i, o in pairs[1:])
     return 2 * fwd + dx
 
 
 def gemm_peak(sizes, batch, steps, rng):
-    """GFLOP/s of numpy float32 matmuls with exactly the shapes of ``steps`` training steps.
+    """GFLOP/s of numpy float32 matmuls with the shapes of ``steps`` training steps.
 
-    Measured with one BLAS thread and with the configured number; the better of the two counts.
+    Measured with one BLAS thread and with the configured number; the better counts.
     """
     from threadpoolctl import threadpool_limits
 
@@ -248,7 +250,7 @@ def gemm_peak(sizes, batch, steps, rng):
 def _gemm_rate(sizes, batch, steps, rng):
     Ws = [
         rng.standard_normal((i, o), dtype=np.float32)
-        for i, o in zip(sizes[:-1], sizes[1:])
+        for i, o in zip(sizes[:-1], sizes[1:], strict=True)
     ]
     As = [rng.standard_normal((batch, s), dtype=np.float32) for s in sizes]
     Gs = [np.empty_like(W) for W in Ws]
@@ -332,7 +334,7 @@ def conditions():
 
 def load_average():
     try:
-        return "load average %.2f %.2f %.2f" % os.getloadavg()
+        return "load average {:.2f} {:.2f} {:.2f}".format(*os.getloadavg())
     except OSError:
         return "load average unknown"
 
@@ -430,11 +432,11 @@ def main(argv=None):
     )
     results = []
     ratio_floor = med["nnlib-1t"] / med["floor-1t"]
+    per_round = zip(times["nnlib-1t"], times["floor-1t"], strict=True)
     print(
         f"  one BLAS thread: nnlib {med['nnlib-1t']:.2f} s, floor "
-        f"{med['floor-1t']:.2f} s, ratio {ratio_floor:.3f}; "
-        "per round: "
-        f"{', '.join(f'{a / b:.3f}' for a, b in zip(times['nnlib-1t'], times['floor-1t']))}"
+        f"{med['floor-1t']:.2f} s, ratio {ratio_floor:.3f}; per round: "
+        + ", ".join(f"{a / b:.3f}" for a, b in per_round)
     )
     results.append(
         ("nnlib-1t / floor-1t time", ratio_floor, "<= 1.10", ratio_floor <= 1.10)
@@ -459,7 +461,7 @@ def main(argv=None):
     rng = np.random.default_rng(0)
     fractions, rates = [], []
     for r in range(args.rounds):
-        # the peak is measured just before and just after the training, so that both see similar load
+        # the peak is measured just before and just after the training: the same load
         before, (one_b, conf_b) = gemm_peak(sizes, batch, args.peak_steps, rng)
         rate = large_mlp_rate(X, y, sizes, batch, args.large_steps, seed=r)
         after, (one_a, conf_a) = gemm_peak(sizes, batch, args.peak_steps, rng)

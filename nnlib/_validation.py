@@ -119,7 +119,7 @@ def check_number(
 
 
 def check_one_hot(y: np.ndarray, func: str, name: str = "y") -> None:
-    """Raise ``ValueError`` unless every row of the float array ``y`` (N, K) or (K,) is one-hot."""
+    """Raise ``ValueError`` unless every row of ``y`` (N, K) is one-hot."""
     if y.size and not np.all((y == 0) | (y == 1)):
         bad = y[(y != 0) & (y != 1)][0]
         raise ValueError(
@@ -136,13 +136,16 @@ def check_one_hot(y: np.ndarray, func: str, name: str = "y") -> None:
 
 
 def check_class_ids(labels, n: int, k: int, func: str, name: str = "y") -> np.ndarray:
-    """Labels of ``n`` examples and ``k`` classes as class ids: int (n,) in 0..k-1, or one-hot (n, k).
+    """``n`` labels of ``k`` classes: class ids (n,) in 0..k-1, or one-hot rows (n, k).
 
     Returns
     -------
     numpy.ndarray of numpy.intp, shape (n,)
     """
-    expected = f"integer class ids of shape ({n},) in 0..{k - 1}, or one-hot labels of shape ({n}, {k})"
+    expected = (
+        f"integer class ids of shape ({n},) in 0..{k - 1}, "
+        f"or one-hot labels of shape ({n}, {k})"
+    )
     if isinstance(labels, (str, bytes)) or labels is None:
         raise ValueError(
             f"{func} expects {name} to be {expected}, got {describe(labels)}"
@@ -204,7 +207,7 @@ def check_float_dtype(dtype, func: str):
 
 
 def as_rng(seed, func: str) -> np.random.Generator:
-    """A ``numpy.random.Generator`` from a non-negative int seed, a Generator (used as is) or None."""
+    """A ``numpy.random.Generator`` from a seed (int >= 0 or None) or a Generator."""
     if seed is None or isinstance(seed, np.random.Generator):
         return np.random.default_rng(seed)
     if isinstance(seed, bool) or not isinstance(seed, numbers.Integral) or seed < 0:

@@ -74,7 +74,7 @@ def log_softmax(x):
 
 
 def cross_entropy(y, y_hat):
-    """Cross-entropy between one-hot labels and predicted probabilities, averaged over rows.
+    """Cross-entropy of one-hot labels and predicted probabilities, averaged over rows.
 
     ``CE = -(1/N) * sum_i sum_k y[i, k] * log(y_hat[i, k])``
 
@@ -113,11 +113,11 @@ def cross_entropy(y, y_hat):
 
 
 def softmax_cross_entropy(scores, labels, out=None, check_input=True):
-    """Mean cross-entropy of ``softmax(scores)`` and its gradient with respect to the scores.
+    """Mean cross-entropy of ``softmax(scores)`` and its gradient for the scores.
 
     With ``P = softmax(scores)`` (row-wise) and ``Y`` the one-hot labels::
 
-        loss    = -(1/N) sum_i log P[i, labels[i]]     (through log-softmax: no log of 0)
+        loss    = -(1/N) sum_i log P[i, labels[i]]   (through log-softmax: no log 0)
         dscores = (P - Y) / N
 
     the loss and gradient of a softmax output layer, computed together because

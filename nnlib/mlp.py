@@ -182,7 +182,7 @@ class MLP:
         return np.ascontiguousarray(X, dtype=self.dtype)
 
     def _check_y(self, y, n, func, name="y"):
-        """Labels as used inside: class ids (N,) for softmax, targets (N, K) of the network's dtype for linear."""
+        """``y`` as used inside: class ids (N,), or float targets (N, K)."""
         K = self.layer_sizes[-1]
         if self.output == "softmax":
             return check_class_ids(y, n, K, func, name)
@@ -200,20 +200,21 @@ class MLP:
         X = self._check_X(X, func)
         return X, self._check_y(y, X.shape[0], func)
 
-    # ------------------------------------------------------------------ the model: forward, loss, backward
+    # ----------------------------------------------- the model: forward, loss, backward
 
     def parameters(self):
-        """``[W1, b1, W2, b2, ...]``: the parameter arrays themselves (in-place updates update the network).
+        """``[W1, b1, W2, b2, ...]``: the arrays themselves (not copies).
 
         Returns
         -------
         list of numpy.ndarray
-            ``W_l`` of shape ``(layer_sizes[l-1], layer_sizes[l])`` and ``b_l`` of shape ``(layer_sizes[l],)``.
+            ``W_l`` of shape ``(layer_sizes[l-1], layer_sizes[l])`` and ``b_l`` of
+            shape ``(layer_sizes[l],)``.
         """
         return [p for layer in self.layers for p in layer.parameters()]
 
     def gradients(self):
-        """``[dW1, db1, dW2, db2, ...]`` from the last :meth:`compute_gradients` (or :meth:`loss_and_grad`).
+        """``[dW1, db1, dW2, db2, ...]`` from the last :meth:`compute_gradients`.
 
         The gradients include the L2 term. :meth:`fit` does not fill them (it
         works in its own buffers).
@@ -225,14 +226,14 @@ class MLP:
         return [g for layer in self.layers for g in layer.gradients()]
 
     def _forward(self, X):
-        """Output scores (N, K) through the layers' forward passes, which cache what the backward needs."""
+        """Scores (N, K) through the layers' forward passes (which keep caches)."""
         out = X
         for layer in self.layers:
             out = layer.forward(out)
         return out
 
     def _scores(self, X, chunk=8192):
-        """Output scores (N, K), computed ``chunk`` rows at a time: for evaluation on data of any size."""
+        """Scores (N, K), ``chunk`` rows at a time (evaluation on data of any size)."""
         return np.concatenate(
             [self._forward(X[s : s + chunk]) for s in range(0, X.shape[0], chunk)]
         )
@@ -260,7 +261,8 @@ class MLP:
         ----------
         X : array_like, shape (N, D)
         y : array_like
-            Class ids (N,) or one-hot (N, K) for softmax; targets (N, K) (or (N,) when K = 1) for linear.
+            Class ids (N,) or one-hot (N, K) for softmax; targets (N, K) (or (N,) when
+            K = 1) for linear.
 
         Returns
         -------
@@ -297,10 +299,10 @@ class MLP:
         X, y = self._check_Xy(X, y, "MLP.loss")
         return self._data_loss_and_dscores(self._scores(X), y)[0] + self._reg_loss()
 
-    # ------------------------------------------------------------------ all the parameters in one vector
+    # ------------------------------------------------- all the parameters in one vector
 
     def get_params_vector(self):
-        """All parameters in one new 1-D array ``[W1.ravel(), b1, W2.ravel(), b2, ...]``.
+        """All parameters in one new array ``[W1.ravel(), b1, W2.ravel(), b2, ...]``.
 
         Returns
         -------
@@ -309,7 +311,7 @@ class MLP:
         return np.concatenate([p.ravel() for p in self.parameters()])
 
     def set_params_vector(self, vector):
-        """Copy a packed vector (the layout of :meth:`get_params_vector`) into the parameters.
+        """Copy a vector laid out as by :meth:`get_params_vector` into the parameters.
 
         Parameters
         ----------
@@ -334,9 +336,10 @@ class MLP:
             ofs += p.size
 
     def loss_and_grad(self, vector, X, y):
-        """Loss and packed gradient at the parameters ``vector``, for :func:`nnlib.gradcheck_naive`.
+        """Loss and packed gradient at ``vector``, for :func:`nnlib.gradcheck_naive`.
 
-        The network's own parameters are left unchanged (they are restored after the evaluation).
+        The network's own parameters are left unchanged (they are restored after the
+        evaluation).
 
         Parameters
         ----------
@@ -352,7 +355,8 @@ class MLP:
 
         Examples
         --------
-        >>> gradcheck_naive(lambda v: net.loss_and_grad(v, X, y), net.get_params_vector())  # doctest: +SKIP
+        >>> f = lambda v: net.loss_and_grad(v, X, y)
+        >>> gradcheck_naive(f, net.get_params_vector())  # doctest: +SKIP
         """
         vector = self._check_vector(vector, "MLP.loss_and_grad")
         X, y = self._check_Xy(X, y, "MLP.loss_and_grad")
@@ -377,7 +381,8 @@ class MLP:
         Returns
         -------
         numpy.ndarray
-            Shape (N,) of class ids for softmax; shape (N, K) for linear, or (N,) when K = 1.
+            Shape (N,) of class ids for softmax; shape (N, K) for linear, or (N,) when
+            K = 1.
         """
         Z = self._scores(self._check_X(X, "MLP.predict"))
         if self.output == "softmax":
@@ -405,7 +410,7 @@ class MLP:
         return softmax(self._scores(self._check_X(X, "MLP.predict_proba")))
 
     def score(self, X, y):
-        """Accuracy (softmax) or coefficient of determination R² (linear, averaged over outputs).
+        """Accuracy (softmax) or R² (linear, the mean over the outputs).
 
         Parameters
         ----------
@@ -446,14 +451,15 @@ class MLP:
         """Train by mini-batch SGD with (heavy-ball) momentum on the batch-mean loss.
 
         For each mini-batch, with ``g`` the gradient of the batch-mean loss plus
-        the L2 term: ``v <- momentum * v - learning_rate * g`` and ``theta <- theta + v``
+        the L2 term: ``v <- momentum * v - learning_rate * g``, ``theta <- theta + v``
         (``v`` starts at 0 in every call; with ``momentum=0`` this is plain SGD).
         The steps are taken by :func:`nnlib.trainer.train`, in place.
 
         Parameters
         ----------
         X : array_like, shape (N, D)
-            Inputs; integer arrays (e.g. uint8 images) are converted to the network's dtype.
+            Inputs; integer arrays (e.g. uint8 images) are converted to the network's
+            dtype.
         y : array_like
             softmax: integer class ids, shape (N,), or one-hot, shape (N, K).
             linear: targets of shape (N, K), or (N,) when K = 1.

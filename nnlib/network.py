@@ -80,7 +80,7 @@ def pack_params(W1, b1, W2, b2):
     """Concatenate ``W1, b1, W2, b2`` (row-major) into one vector."""
     arrays = [
         as_float_array(a, "pack_params", n)
-        for a, n in zip((W1, b1, W2, b2), ("W1", "b1", "W2", "b2"))
+        for a, n in zip((W1, b1, W2, b2), ("W1", "b1", "W2", "b2"), strict=True)
     ]
     W1, b1, W2, b2 = arrays
     if W1.ndim != 2 or W2.ndim != 2:

@@ -4,17 +4,13 @@
 what the model's own forward and backward passes compute (the unit tests check
 that both agree), but in buffers allocated once, with in-place numpy operations:
 
-==========  ===============================================  ==========================
-forward     ``Z_l = A_{l-1} W_l + b_l``, ``A_l = f(Z_l)``    ``A_l`` overwrites ``Z_l``;
-                                                             ``f'(A_l)`` is kept in ``T_l``
-output      ``D = lr * dL/dZ_L``                             softmax + cross-entropy
-                                                             (:func:`nnlib.losses.softmax_cross_entropy`)
-                                                             or ``Z - Y``, in place
-backward    ``GW_l = A_{l-1}^T D``, ``Gb_l = 1^T D``,        the weight gradients come out
-            ``D <- (D W_l^T) * T_{l-1}``                     of the products already scaled
-update      ``V <- mu V - G``, ``theta <- theta + V``        three numpy calls for all the
-                                                             parameters at once
-==========  ===============================================  ==========================
+* forward: ``Z_l = A_{l-1} W_l + b_l``, then ``A_l = f(Z_l)`` in place of
+  ``Z_l``, with ``f'(A_l)`` kept in ``T_l``;
+* output: ``D = lr * dL/dZ_L``, in place of the scores: softmax + cross-entropy
+  (:func:`nnlib.losses.softmax_cross_entropy`) or ``Z - Y``;
+* backward: ``GW_l = A_{l-1}^T D``, ``Gb_l = 1^T D``, ``D <- (D W_l^T) * T_{l-1}``
+  (the weight gradients come out of the products already scaled by ``lr``);
+* update: ``V <- mu V - G``, ``theta <- theta + V``.
 
 All the parameters live in one vector ``theta`` (the layout of
 :meth:`MLP.get_params_vector`), the ``W_l`` and ``b_l`` being views of it, and so
@@ -37,7 +33,8 @@ __all__ = ["train"]
 
 
 # ---------------------------------------------------------------------------
-# in-place activations: a <- f(z) in z, and t <- f'(a) (the derivative from the OUTPUT, as in nnlib.activations)
+# in-place activations: a <- f(z) in z, and t <- f'(a) (the derivative from the
+# OUTPUT, as in nnlib.activations)
 
 
 def _relu_(z, t):
@@ -64,7 +61,7 @@ _ACTIVATIONS_ = {"relu": _relu_, "tanh": _tanh_, "sigmoid": _sigmoid_, "identity
 
 
 class _Step:
-    """One SGD step of an MLP on a mini-batch, in buffers allocated once (see the module's table)."""
+    """One SGD step of an MLP on a mini-batch, in buffers allocated once."""
 
     def __init__(self, net, batch, lr, mu, theta):
         sizes, dtype = net.layer_sizes, net.dtype
@@ -78,7 +75,7 @@ class _Step:
         self.V = np.zeros_like(theta) if mu else None
         self.W, self.b, self.GW, self.Gb = [], [], [], []
         ofs = 0
-        for n_in, n_out in zip(sizes[:-1], sizes[1:]):
+        for n_in, n_out in zip(sizes[:-1], sizes[1:], strict=True):
             for shape, params, grads in (
                 ((n_in, n_out), self.W, self.GW),
                 ((n_out,), self.b, self.Gb),
@@ -90,8 +87,9 @@ class _Step:
         self.R = (
             [np.empty_like(W) for W in self.W] if self.reg else None
         )  # scratch for the L2 gradient
-        # Z: pre-activations, then activations (the output scores column-major, so that the softmax's
-        # row reductions run along memory); T: f' of the activations; D: gradients; the inputs; ones
+        # Z: pre-activations, then activations (the output scores column-major, so that
+        # the softmax's row reductions run along memory); T: f' of the activations;
+        # D: gradients; the inputs; ones
         hidden = sizes[1:-1]
         self._full = (
             [np.empty((batch, s), dtype) for s in hidden]
@@ -104,7 +102,7 @@ class _Step:
         self._views = {}
 
     def buffers(self, nb):
-        """``Z, T, D, X, ones``: views of the first ``nb`` rows of the buffers (made once per batch size)."""
+        """``Z, T, D, X, ones``: their first ``nb`` rows (views made once per size)."""
         if nb not in self._views:
             self._views[nb] = tuple(
                 [x[:nb] for x in item] if isinstance(item, list) else item[:nb]
@@ -113,7 +111,7 @@ class _Step:
         return self._views[nb]
 
     def gather(self, X, idx, yb):
-        """Step on the rows ``idx`` of ``X`` (gathered into the input buffer) with their labels ``yb``."""
+        """Step on the rows ``idx`` of ``X`` (gathered into a buffer), labels ``yb``."""
         xb = self.buffers(idx.shape[0])[3]
         np.take(
             X, idx, axis=0, out=xb, mode="clip"
@@ -121,23 +119,21 @@ class _Step:
         return self(xb, yb)
 
     def __call__(self, xb, yb):
-        """Update the parameters for the mini-batch ``(xb, yb)``; return its loss (with the L2 term)."""
+        """Update the parameters for the mini-batch ``(xb, yb)``; return its loss."""
         nb = xb.shape[0]
         Z, T, D, _, ones = self.buffers(nb)
         W, b, f_ = self.W, self.b, self.f_
         L = len(W)
         # forward
         a = xb
-        for l in range(L - 1):
-            z = Z[l]
-            np.matmul(a, W[l], out=z)
-            z += b[l]
+        for i in range(L - 1):
+            z = Z[i]
+            np.matmul(a, W[i], out=z)
+            z += b[i]
             if f_ is not None:
-                f_(z, T[l])
+                f_(z, T[i])
             a = z
-        z = Z[
-            -1
-        ]  # column-major: computed as (W^T A^T), written through its row-major transpose
+        z = Z[-1]  # column-major: (W^T A^T) written through its row-major transpose
         np.matmul(W[-1].T, a.T, out=z.T)
         z += b[-1]
         # output: the loss, and D = lr * dL/dZ in place
@@ -153,19 +149,19 @@ class _Step:
             loss += 0.5 * self.reg * sum(float(np.vdot(w, w)) for w in W)
         # backward
         GW, Gb = self.GW, self.Gb
-        for l in range(L - 1, -1, -1):
-            a_prev = xb if l == 0 else Z[l - 1]
-            np.matmul(a_prev.T, d, out=GW[l])
-            np.matmul(ones, d, out=Gb[l])
-            if l > 0:
-                d_prev = D[l - 1]
-                np.matmul(d, W[l].T, out=d_prev)
+        for i in range(L - 1, -1, -1):
+            a_prev = xb if i == 0 else Z[i - 1]
+            np.matmul(a_prev.T, d, out=GW[i])
+            np.matmul(ones, d, out=Gb[i])
+            if i > 0:
+                d_prev = D[i - 1]
+                np.matmul(d, W[i].T, out=d_prev)
                 if f_ is not None:
-                    d_prev *= T[l - 1]
+                    d_prev *= T[i - 1]
                 d = d_prev
         # update
         if self.reg:
-            for w, gw, r in zip(W, GW, self.R):
+            for w, gw, r in zip(W, GW, self.R, strict=True):
                 np.multiply(w, self.lr * self.reg, out=r)
                 gw += r
         if self.mu:
@@ -199,9 +195,11 @@ def train(
     ----------
     net : nnlib.MLP
     X : numpy.ndarray, shape (N, D)
-        Inputs, already checked and of the network's dtype (as :meth:`MLP.fit` passes them).
+        Inputs, already checked and of the network's dtype (as :meth:`MLP.fit` passes
+        them).
     y : numpy.ndarray
-        Class ids (N,) of numpy.intp for a softmax output, targets (N, K) of the network's dtype for a linear one.
+        Class ids (N,) of numpy.intp for a softmax output, targets (N, K) of the
+        network's dtype for a linear one.
     epochs, learning_rate, batch_size, momentum, progress, shuffle, blas_threads
         As in :meth:`MLP.fit` (checked here).
     validation_data : tuple (X_val, y_val), optional

@@ -1,4 +1,4 @@
-"""Unit tests for nnlib.losses: softmax, cross-entropy, softmax_cross_entropy, MSE, one_hot."""
+"""Unit tests for nnlib.losses: softmax, cross-entropy (alone and with softmax), MSE."""
 
 import math
 import warnings
@@ -150,7 +150,7 @@ def test_one_hot():
         one_hot(np.array([0, 2]), 2)
 
 
-# ---------------------------------------------------------------------------- softmax + cross-entropy together
+# ----------------------------------------------------- softmax + cross-entropy together
 
 
 def test_softmax_cross_entropy_by_hand():

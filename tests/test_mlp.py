@@ -56,7 +56,7 @@ def test_loss_and_grad_leaves_parameters_unchanged():
     assert np.array_equal(net.get_params_vector(), before)
 
 
-# ---------------------------------------------------------------------------- the training step
+# -------------------------------------------------------------------- the training step
 
 
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
@@ -79,7 +79,7 @@ def test_fit_step_equals_the_checked_gradient(act, output, reg, dtype):
 
 
 def test_single_sgd_step_by_hand():
-    """A 2-2-2 ReLU/softmax network, two examples, every number computed here from scratch."""
+    """A 2-2-2 ReLU/softmax network, two examples, every number computed here."""
     net = MLP([2, 2, 2], activation="relu", output="softmax", seed=0)
     W1 = np.array([[0.5, -0.3], [0.2, 0.8]])
     b1 = np.array([0.1, -0.2])
@@ -93,7 +93,7 @@ def test_single_sgd_step_by_hand():
     # by hand, example by example, with plain Python loops
     gW1, gb1, gW2, gb2 = np.zeros((2, 2)), np.zeros(2), np.zeros((2, 2)), np.zeros(2)
     loss = 0.0
-    for x, label in zip(X, y):
+    for x, label in zip(X, y, strict=True):
         z1 = [sum(x[i] * W1[i, j] for i in range(2)) + b1[j] for j in range(2)]
         a1 = [max(0.0, v) for v in z1]
         z2 = [sum(a1[i] * W2[i, k] for i in range(2)) + b2[k] for k in range(2)]
@@ -128,7 +128,7 @@ def test_single_sgd_step_by_hand():
 
 
 def test_single_sgd_step_by_hand_regression_with_l2():
-    """A 1-1-1 tanh network with a linear output, half-MSE and L2 (reg_lambda / 2 * sum W^2)."""
+    """A 1-1-1 tanh network, linear output, half-MSE and L2 (reg_lambda/2 * sum W^2)."""
     lam, lr = 0.1, 0.2
     net = MLP([1, 1, 1], activation="tanh", output="linear", reg_lambda=lam, seed=0)
     w1, c1, w2, c2 = 0.7, -0.1, 1.5, 0.2
@@ -137,7 +137,7 @@ def test_single_sgd_step_by_hand_regression_with_l2():
     n = len(xs)
     g = dict(w1=0.0, c1=0.0, w2=0.0, c2=0.0)
     loss = 0.5 * lam * (w1**2 + w2**2)
-    for x, t in zip(xs, ts):
+    for x, t in zip(xs, ts, strict=True):
         h = math.tanh(w1 * x + c1)
         out = w2 * h + c2
         loss += 0.5 * (out - t) ** 2 / n
@@ -184,7 +184,7 @@ def test_momentum_follows_the_heavy_ball_recurrence(dtype):
 
 
 def test_minibatches_cover_every_example_once_per_epoch():
-    """With shuffle=False and batch 3 of 8 examples, one epoch is three steps on rows 0-2, 3-5, 6-7."""
+    """shuffle=False, batch 3 of 8 examples: one epoch is rows 0-2, 3-5, then 6-7."""
     X, y = tiny_problem("softmax", n=8)
     net = MLP([3, 4, 5, 3], seed=7)
     ref = MLP([3, 4, 5, 3], seed=7)
@@ -289,7 +289,7 @@ def test_progress_bar_shows_the_loss(capsys):
     assert "loss=" in err and len(history["loss"]) == 2
 
 
-# ---------------------------------------------------------------------------- divergence
+# --------------------------------------------------------------------------- divergence
 
 
 def test_divergence_stops_with_a_clear_error_and_restores_parameters():
@@ -316,7 +316,7 @@ def test_divergence_of_a_classifier_gives_no_numpy_warning():
             net.fit(X, y, epochs=200, learning_rate=1e6, momentum=0.9)
 
 
-# ---------------------------------------------------------------------------- bad inputs
+# --------------------------------------------------------------------------- bad inputs
 
 X_OK, Y_OK = tiny_problem("softmax", n=6)
 
@@ -464,7 +464,7 @@ def test_uint8_inputs_and_float32_stay_float32():
     assert net.predict_proba(X).dtype == np.float32
 
 
-# ---------------------------------------------------------------------------- BLAS threads
+# ------------------------------------------------------------------------- BLAS threads
 
 
 def blas_thread_counts():

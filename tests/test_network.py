@@ -1,4 +1,4 @@
-"""The one-hidden-layer network of Part I against an independent, example-by-example computation."""
+"""The one-hidden-layer network of Part I against an example-by-example computation."""
 
 import math
 
@@ -24,7 +24,7 @@ def random_problem(dims, m, seed):
 
 
 def loop_forward_backward(X, Y, params, dims):
-    """Cost and gradient with plain Python loops over examples and units, written from the equations.
+    """Cost and gradient by Python loops over examples and units, from the equations.
 
     For one example x with one-hot y: a_j = s(sum_i x_i W1[i, j] + b1[j]),
     p = softmax(a W2 + b2), loss = -log p[c]; dloss/dz2_k = p_k - y_k;
@@ -53,7 +53,7 @@ def loop_forward_backward(X, Y, params, dims):
     gW2 = [[0.0] * dy for _ in range(h)]
     gb2 = [0.0] * dy
     cost = 0.0
-    for x, y in zip(X, Y):
+    for x, y in zip(X, Y, strict=True):
         a = [
             1 / (1 + math.exp(-(sum(x[i] * W1[i][j] for i in range(dx)) + b1[j])))
             for j in range(h)
@@ -118,7 +118,7 @@ def test_gradcheck_catches_a_planted_backprop_bug():
 
 
 def test_cost_of_uniform_prediction_is_log_dy():
-    # with all weights zero the softmax is uniform: the cost is log(Dy) whatever the data
+    # with all weights zero the softmax is uniform: the cost is log(Dy) for any data
     dims = (3, 4, 5)
     X, Y, _ = random_problem(dims, 6, 0)
     cost, grad = forward_backward_prop(X, Y, np.zeros(param_count(dims)), dims)
@@ -140,7 +140,7 @@ def test_does_not_modify_inputs():
     X, Y, params = random_problem(dims, 4, 5)
     copies = X.copy(), Y.copy(), params.copy()
     forward_backward_prop(X, Y, params, dims)
-    for before, after in zip(copies, (X, Y, params)):
+    for before, after in zip(copies, (X, Y, params), strict=True):
         assert np.array_equal(before, after)
 
 
@@ -197,7 +197,7 @@ def test_pack_unpack_round_trip_and_order():
         30,
         31,
     ]
-    for a, b in zip(unpack_params(packed, (2, 3, 2)), (W1, b1, W2, b2)):
+    for a, b in zip(unpack_params(packed, (2, 3, 2)), (W1, b1, W2, b2), strict=True):
         assert a.shape == b.shape and np.array_equal(a, b)
 
 
@@ -348,7 +348,8 @@ def test_forward_backward_prop_rejects_bad_input(args, error, pattern):
                 np.zeros((2, 3)), np.zeros(2), np.zeros((3, 2)), np.zeros(2)
             ),
             ValueError,
-            r"W1 \(Dx, H\), b1 \(H,\), W2 \(H, Dy\), b2 \(Dy,\), got \(2, 3\), \(2,\), \(3, 2\), \(2,\)",
+            r"W1 \(Dx, H\), b1 \(H,\), W2 \(H, Dy\), b2 \(Dy,\), "
+            r"got \(2, 3\), \(2,\), \(3, 2\), \(2,\)",
         ),
         (
             lambda: pack_params(

@@ -1,6 +1,9 @@
-"""Unit tests for nnlib.trainer, the in-place training loop behind MLP.fit: its activations against
-nnlib.activations, and its steps against MLP's own gradients in the cases test_mlp does not cover
-(no hidden layer, shuffled mini-batches with momentum, parameters written back every epoch)."""
+"""Unit tests for nnlib.trainer, the in-place training loop behind MLP.fit.
+
+Its activations against nnlib.activations, and its steps against MLP's own gradients in
+the cases test_mlp does not cover (no hidden layer, shuffled mini-batches with momentum,
+parameters written back every epoch).
+"""
 
 import numpy as np
 import pytest
@@ -29,7 +32,7 @@ def test_in_place_activations_match_nnlib_activations(name, dtype):
 
 
 def steps_by_hand(ref, X, y, lr, mu, batches):
-    """Heavy-ball SGD through MLP.loss_and_grad, one mini-batch (array of row indices) at a time."""
+    """Heavy-ball SGD through MLP.loss_and_grad, one mini-batch (row ids) at a time."""
     theta = ref.get_params_vector()
     v = np.zeros_like(theta)
     for rows in batches:
@@ -79,7 +82,7 @@ def test_shuffled_mini_batches_with_momentum_follow_the_networks_generator():
     )
 
 
-def test_parameters_are_written_back_after_every_epoch_and_the_velocity_restarts_in_every_call():
+def test_parameters_written_back_every_epoch_velocity_restarts_every_call():
     rng = np.random.default_rng(5)
     X, Xv = rng.normal(size=(9, 3)), rng.normal(size=(4, 3))
     y, yv = rng.integers(0, 2, size=9), rng.integers(0, 2, size=4)
