@@ -10,9 +10,11 @@ step that never applies its gradients or runs the model without dropout...).
 
 from __future__ import annotations
 
+from functools import partial
+
 import numpy as np
 
-from ._common import Array, close, fail, passed, run
+from ._common import Array, compare, fail, first_match, passed, run
 
 __all__ = [
     "weight_variable",
@@ -167,29 +169,34 @@ def weight_variable(fn):
 
 def bias_variable(fn):
     """Check ``bias_variable(shape)``: a ``tf.Variable`` with every entry 0.1."""
-    ex = "bias_variable"
-    n = 0
-    for shape in ([32], [1024], [10]):
+    ex, shapes = "bias_variable", ([32], [1024], [10])
+    for shape in shapes:
         case = f"shape={shape}"
-        vals = _check_variable(
-            ex, case, run(ex, case, fn, (list(shape),), ("shape",))[0], shape
-        )
-        if not np.allclose(vals, 0.1, rtol=0, atol=1e-7):
-            if np.allclose(vals, 0.0):
-                hint = (
+        got = run(ex, case, fn, (list(shape),), ("shape",))[0]
+        vals = _check_variable(ex, case, got, shape)
+        compare(
+            ex,
+            case,
+            None,
+            vals,
+            np.full(shape, 0.1),
+            [
+                (
+                    np.allclose(vals, 0.0),
                     "the biases are 0: start them slightly positive (0.1) so that "
-                    "ReLU units are active at the start and receive gradient."
-                )
-            elif np.unique(vals).size > 1:
-                hint = (
+                    "ReLU units are active at the start and receive gradient.",
+                ),
+                (
+                    np.unique(vals).size > 1,
                     "biases start at one constant value, not random values: use "
-                    "tf.constant(0.1, shape=shape)."
-                )
-            else:
-                hint = "use the constant 0.1."
-            fail(ex, case, expected=np.full(shape, 0.1), got=vals, hint=hint)
-        n += 1
-    passed(ex, n)
+                    "tf.constant(0.1, shape=shape).",
+                ),
+            ],
+            default_hint="use the constant 0.1.",
+            rtol=0,
+            atol=1e-7,
+        )
+    passed(ex, len(shapes))
 
 
 def _gradient_flows(fn, args, watch):
@@ -206,123 +213,141 @@ def _gradient_flows(fn, args, watch):
 
 def conv2d(fn):
     """Check ``conv2d(x, W)``: ``tf.nn.conv2d`` with stride 1 and SAME padding."""
-    ex = "conv2d"
-    tf = _tf()
+    ex, tf = "conv2d", _tf()
     rng = np.random.default_rng(9)
-    n = 0
-    for xs, ws in (
-        ((2, 28, 28, 1), (5, 5, 1, 4)),
-        ((1, 9, 9, 3), (5, 5, 3, 2)),
-        ((3, 7, 6, 2), (3, 3, 2, 5)),
-    ):
+    shapes = [((2, 28, 28, 1), (5, 5, 1, 4)), ((1, 9, 9, 3), (5, 5, 3, 2))]
+    shapes += [((3, 7, 6, 2), (3, 3, 2, 5))]
+    for xs, ws in shapes:
         x = tf.constant(rng.normal(size=xs).astype(np.float32))
         W = tf.constant(rng.normal(size=ws).astype(np.float32))
         case = f"x of shape {xs} and W of shape {ws}"
         got = np.asarray(run(ex, case, fn, (x, W), ("x", "W"))[0], dtype=np.float64)
-        want = tf.nn.conv2d(x, W, strides=1, padding="SAME").numpy().astype(np.float64)
+        want = tf.nn.conv2d(x, W, strides=1, padding="SAME").numpy()
         if got.shape != want.shape:
-            valid = tf.nn.conv2d(x, W, strides=1, padding="VALID").shape
-            if got.shape == tuple(valid):
-                hint = (
-                    "with padding='VALID' the output shrinks by (kernel size - 1); "
-                    "'SAME' pads the input with zeros so the output is as tall and "
-                    "wide as the input."
-                )
-            elif got.shape[1] < want.shape[1]:
-                hint = (
-                    "the output is smaller than the input: use strides=[1, 1, 1, 1] "
-                    "(stride 1 in every direction)."
-                )
-            else:
-                hint = "the output must be (batch, height, width, number of filters)."
+            valid = tuple(tf.nn.conv2d(x, W, strides=1, padding="VALID").shape)
             fail(
                 ex,
                 case,
-                expected=f"shape {want.shape}",
-                got=f"shape {got.shape}",
-                hint=hint,
+                f"the output has shape {got.shape}; expected {want.shape}.",
+                hint=first_match(
+                    None,
+                    [
+                        (
+                            got.shape == valid,
+                            "with padding='VALID' the output shrinks by (kernel size "
+                            "- 1); 'SAME' pads the input with zeros so the output is "
+                            "as tall and wide as the input.",
+                        ),
+                        (
+                            got.shape[1] < want.shape[1],
+                            "the output is smaller than the input: use strides=[1, 1, "
+                            "1, 1] (stride 1 in every direction).",
+                        ),
+                        (
+                            True,
+                            "the output must be (batch, height, width, number of "
+                            "filters).",
+                        ),
+                    ],
+                ),
             )
-        if not close(got, want, rtol=1e-4, atol=1e-4):
-            flipped = tf.nn.conv2d(x, W[::-1, ::-1], strides=1, padding="SAME").numpy()
-            if close(got, flipped, rtol=1e-4, atol=1e-4):
-                hint = (
+        flipped = tf.nn.conv2d(x, W[::-1, ::-1], strides=1, padding="SAME").numpy()
+        compare(
+            ex,
+            case,
+            None,
+            got,
+            want,
+            [
+                (
+                    flipped,
                     "you flipped the filter (the textbook convolution); tf.nn.conv2d "
                     "computes the cross-correlation, which the network learns just as "
-                    "well: do not flip."
-                )
-            else:
-                hint = "use tf.nn.conv2d(x, W, strides=[1, 1, 1, 1], padding='SAME')."
-            fail(ex, case, expected=want, got=got, hint=hint)
-        n += 1
+                    "well: do not flip.",
+                ),
+            ],
+            default_hint="use tf.nn.conv2d(x, W, strides=[1, 1, 1, 1], "
+            "padding='SAME').",
+            rtol=1e-4,
+            atol=1e-4,
+        )
     if not _gradient_flows(fn, [x, W], 1):
         fail(
             ex,
             "the gradient with respect to W",
-            message="no gradient reaches W through your function.",
-            hint=(
-                "compute with TensorFlow operations only (no .numpy()), so that the "
-                "GradientTape can follow them."
-            ),
+            "no gradient reaches W through your function.",
+            hint="compute with TensorFlow operations only (no .numpy()), so that the "
+            "GradientTape can follow them.",
         )
-    passed(ex, n + 1)
+    passed(ex, len(shapes) + 1)
 
 
 def max_pool_2x2(fn):
     """Check ``max_pool_2x2(x)``: ``tf.nn.max_pool2d``, 2x2 windows, stride 2, SAME."""
-    ex = "max_pool_2x2"
-    tf = _tf()
+    ex, tf = "max_pool_2x2", _tf()
     rng = np.random.default_rng(11)
-    n = 0
-    for xs in ((2, 8, 8, 3), (1, 7, 7, 2), (4, 28, 28, 32)):
+    shapes = ((2, 8, 8, 3), (1, 7, 7, 2), (4, 28, 28, 32))
+    for xs in shapes:
         x = tf.constant(rng.normal(size=xs).astype(np.float32))
         case = f"x of shape {xs}"
         got = np.asarray(run(ex, case, fn, (x,), ("x",))[0], dtype=np.float64)
-        want = tf.nn.max_pool2d(x, 2, 2, "SAME").numpy().astype(np.float64)
+        want = tf.nn.max_pool2d(x, 2, 2, "SAME").numpy()
         if got.shape != want.shape:
-            if got.shape == tuple(x.shape):
-                hint = (
-                    "the output is as large as the input: use strides=[1, 2, 2, 1] so "
-                    "that each window moves by 2."
-                )
-            elif got.shape == tuple(tf.nn.max_pool2d(x, 2, 2, "VALID").shape):
-                hint = (
-                    "with an odd size, padding='VALID' drops the last row and column; "
-                    "'SAME' keeps them (the output has ceil(size / 2) rows)."
-                )
-            else:
-                hint = (
-                    "2x2 windows with stride 2 halve the height and the width "
-                    "(rounding up)."
-                )
+            valid = tuple(tf.nn.max_pool2d(x, 2, 2, "VALID").shape)
             fail(
                 ex,
                 case,
-                expected=f"shape {want.shape}",
-                got=f"shape {got.shape}",
-                hint=hint,
+                f"the output has shape {got.shape}; expected {want.shape}.",
+                hint=first_match(
+                    None,
+                    [
+                        (
+                            got.shape == tuple(x.shape),
+                            "the output is as large as the input: use strides=[1, 2, "
+                            "2, 1] so that each window moves by 2.",
+                        ),
+                        (
+                            got.shape == valid,
+                            "with an odd size, padding='VALID' drops the last row and "
+                            "column; 'SAME' keeps them (the output has ceil(size / 2) "
+                            "rows).",
+                        ),
+                        (
+                            True,
+                            "2x2 windows with stride 2 halve the height and the width "
+                            "(rounding up).",
+                        ),
+                    ],
+                ),
             )
-        if not close(got, want, rtol=1e-5, atol=1e-6):
-            x64 = x.numpy()
-            if close(got, tf.nn.avg_pool2d(x, 2, 2, "SAME").numpy()):
-                hint = (
+        compare(
+            ex,
+            case,
+            None,
+            got,
+            want,
+            [
+                (
+                    tf.nn.avg_pool2d(x, 2, 2, "SAME").numpy(),
                     "you averaged each window; max-pooling keeps the largest value: "
-                    "tf.nn.max_pool2d."
-                )
-            elif close(got, x64[:, ::2, ::2, :]):
-                hint = (
+                    "tf.nn.max_pool2d.",
+                ),
+                (
+                    x.numpy()[:, ::2, ::2, :],
                     "each output is the top-left input of its window: the window is "
-                    "1x1. Use ksize=[1, 2, 2, 1] so the maximum is taken over 2x2."
-                )
-            elif close(got, tf.nn.max_pool2d(x, 3, 2, "SAME").numpy()):
-                hint = "the windows are 3x3: use ksize=[1, 2, 2, 1]."
-            else:
-                hint = (
-                    "use tf.nn.max_pool2d(x, ksize=[1, 2, 2, 1], strides=[1, 2, 2, "
-                    "1], padding='SAME')."
-                )
-            fail(ex, case, expected=want, got=got, hint=hint)
-        n += 1
-    passed(ex, n)
+                    "1x1. Use ksize=[1, 2, 2, 1] so the maximum is taken over 2x2.",
+                ),
+                (
+                    tf.nn.max_pool2d(x, 3, 2, "SAME").numpy(),
+                    "the windows are 3x3: use ksize=[1, 2, 2, 1].",
+                ),
+            ],
+            default_hint="use tf.nn.max_pool2d(x, ksize=[1, 2, 2, 1], strides=[1, 2, "
+            "2, 1], padding='SAME').",
+            rtol=1e-5,
+            atol=1e-6,
+        )
+    passed(ex, len(shapes))
 
 
 class _ProbeModel:
@@ -388,7 +413,6 @@ def train_step(fn):
     ex = "train_step"
     tf = _tf()
     lr = 0.5
-    n = 0
     for seed, batch in ((1, 8), (2, 5)):
         rng = np.random.default_rng(100 + seed)
         x = tf.constant(rng.normal(size=(batch, 2, 3, 1)).astype(np.float32))
@@ -427,121 +451,99 @@ def train_step(fn):
                 ),
             )
 
-        if not np.isclose(got_loss, ref_loss, rtol=1e-5, atol=1e-6):
-            alternatives = {
-                "eval": (
-                    _reference_step(_ProbeModel(seed), x, y, lr, training=False)[0],
+        step = partial(_reference_step, _ProbeModel(seed), x, y, lr)
+        probe_after = _ProbeModel(seed)
+        for v, new in zip(probe_after.trainable_variables, ref_new, strict=True):
+            v.assign(new)
+        compare(
+            ex,
+            case,
+            "the loss",
+            got_loss,
+            ref_loss,
+            [
+                (
+                    step(training=False)[0],
                     "this is the loss without dropout: call the model with "
                     "training=True inside the training step (dropout belongs to "
                     "training only).",
                 ),
-                "sum": (
-                    _reference_step(_ProbeModel(seed), x, y, lr, reduce="sum")[0],
+                (
+                    step(reduce="sum")[0],
                     "this is the sum over the batch: use the mean (tf.reduce_mean), "
                     "so the step size does not depend on the batch size.",
                 ),
-                "probs": (
-                    _reference_step(_ProbeModel(seed), x, y, lr, probs=True)[0],
+                (
+                    step(probs=True)[0],
                     "you applied softmax before a loss that expects logits: pass the "
                     "raw logits to tf.nn.sparse_softmax_cross_entropy_with_logits.",
                 ),
-            }
-            hint = (
-                "use the mean of "
-                "tf.nn.sparse_softmax_cross_entropy_with_logits(labels=y, logits=...)."
-            )
-            for value, text in alternatives.values():
-                if np.isclose(got_loss, value, rtol=1e-5, atol=1e-6):
-                    hint = text
-                    break
-            else:
-                probe_after = _ProbeModel(seed)
-                for v, new in zip(
-                    probe_after.trainable_variables, ref_new, strict=True
-                ):
-                    v.assign(new)
-                if np.isclose(
-                    got_loss,
+                (
                     _reference_step(probe_after, x, y, lr)[0],
-                    rtol=1e-5,
-                    atol=1e-6,
-                ):
-                    hint = (
-                        "you returned the loss after the update; return the loss "
-                        "computed inside the tape."
-                    )
-            fail(ex, case, expected=ref_loss, got=got_loss, hint=hint)
-
-        if not all(
-            close(a, r, rtol=1e-4, atol=1e-6)
-            for a, r in zip(after, ref_new, strict=True)
-        ):
-            steps = {
-                "eval": (
-                    _reference_step(_ProbeModel(seed), x, y, lr, training=False)[1],
+                    "you returned the loss after the update; return the loss computed "
+                    "inside the tape.",
+                ),
+            ],
+            default_hint="use the mean of "
+            "tf.nn.sparse_softmax_cross_entropy_with_logits(labels=y, logits=...).",
+            rtol=1e-5,
+            atol=1e-6,
+        )
+        flat = np.concatenate([a.ravel() for a in after])
+        compare(
+            ex,
+            case,
+            "the variables after the step",
+            flat,
+            _flat(ref_new),
+            [
+                (
+                    _flat(step(training=False)[1]),
                     "the update used gradients of the model without dropout: compute "
                     "the loss from model(x, training=True) inside the tape.",
                 ),
-                "sum": (
-                    _reference_step(_ProbeModel(seed), x, y, lr, reduce="sum")[1],
+                (
+                    _flat(step(reduce="sum")[1]),
                     "the update is as large as with the summed loss: differentiate "
                     "the mean loss.",
                 ),
-            }
-            ascent = [2 * b - r for b, r in zip(before, ref_new, strict=True)]
-            hint = (
-                "use the optimizer you were given: "
-                "optimizer.apply_gradients(zip(grads, model.trainable_variables)), "
-                "with the gradients of the loss you return."
-            )
-            if all(
-                close(a, r, rtol=1e-4, atol=1e-6)
-                for a, r in zip(after, ascent, strict=True)
-            ):
-                hint = (
+                (
+                    2 * _flat(before) - _flat(ref_new),
                     "the variables moved up the gradient: apply_gradients subtracts "
-                    "them itself; pass grads as they are."
-                )
-            for new, text in steps.values():
-                if all(
-                    close(a, r, rtol=1e-4, atol=1e-6)
-                    for a, r in zip(after, new, strict=True)
-                ):
-                    hint = text
-            fail(
-                ex,
-                case,
-                expected=ref_new[0],
-                got=after[0],
-                message=(
-                    "the updated weights W are not those of one SGD step on the "
-                    "batch's mean loss."
+                    "them itself; pass grads as they are.",
                 ),
-                hint=hint,
-            )
-        n += 1
-    passed(ex, n)
+            ],
+            default_hint="use the optimizer you were given: "
+            "optimizer.apply_gradients(zip(grads, model.trainable_variables)), with "
+            "the gradients of the loss you return.",
+            rtol=1e-4,
+            atol=1e-6,
+        )
+    passed(ex, 2)
+
+
+def _flat(arrays):
+    return np.concatenate([np.ravel(a) for a in arrays])
 
 
 def glorot_stddev(fn):
     """Check ``glorot_stddev(shape)`` (chapter 10): ``sqrt(2 / (fan_in + fan_out))``."""
     ex = "glorot_stddev"
-    n = 0
-    for shape in (
-        [5, 5, 1, 32],
-        [5, 5, 32, 64],
-        [3136, 1024],
-        [1024, 10],
-        [3, 3, 16, 16],
-    ):
+    shapes = ([5, 5, 1, 32], [5, 5, 32, 64], [3136, 1024], [1024, 10], [3, 3, 16, 16])
+    for shape in shapes:
         case = f"shape={shape}"
         spec = Array((), "the standard deviation")
         value = float(run(ex, case, fn, (list(shape),), ("shape",), returns=spec)[0])
         receptive = int(np.prod(shape[:-2])) if len(shape) > 2 else 1
         fan_in, fan_out = shape[-2] * receptive, shape[-1] * receptive
         want = np.sqrt(2.0 / (fan_in + fan_out))
-        if not np.isclose(value, want, rtol=1e-6):
-            mistakes = [
+        compare(
+            ex,
+            case,
+            None,
+            value,
+            want,
+            [
                 (
                     np.sqrt(2.0 / (shape[-2] + shape[-1])),
                     "for a filter, fan_in and fan_out count every input of the 5x5 "
@@ -571,16 +573,11 @@ def glorot_stddev(fn):
                     "sqrt(2 / fan_in) is He's initialisation; Glorot uses fan_in + "
                     "fan_out.",
                 ),
-            ]
-            hint = next(
-                (
-                    text
-                    for value_, text in mistakes
-                    if np.isclose(value, value_, rtol=1e-6)
-                ),
-                "use sqrt(2 / (fan_in + fan_out)), with fan_in = height * width * "
-                "in_channels and fan_out = height * width * out_channels for a filter.",
-            )
-            fail(ex, case, expected=float(want), got=value, hint=hint)
-        n += 1
-    passed(ex, n)
+            ],
+            default_hint="use sqrt(2 / (fan_in + fan_out)), with fan_in = height * "
+            "width * in_channels and fan_out = height * width * out_channels for a "
+            "filter.",
+            rtol=1e-6,
+            atol=0,
+        )
+    passed(ex, len(shapes))
