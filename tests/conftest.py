@@ -13,7 +13,8 @@ import matplotlib
 matplotlib.use("Agg")
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
-#: nbval's options, as ``make test`` passes them (the Makefile's NBVAL; a test keeps the two equal)
+#: nbval's options, as ``make test`` passes them (the Makefile's NBVAL; a test keeps the
+#: two equal)
 NBVAL_OPTIONS = (
     "--nbval",
     "--nbval-current-env",
@@ -21,11 +22,11 @@ NBVAL_OPTIONS = (
     "tests/nbval_sanitize.cfg",
 )
 
-#: The notebooks that train TensorFlow networks, longest first. ``make test`` runs the suite on two
-#: workers (pytest-xdist, one file per work unit, in collection order): putting these first lets
-#: them run from the start, while the other worker goes through everything else. Every other
-#: chapter is a numpy chapter, which the portability run executes a second time
-#: (tests/test_portability.py).
+#: The notebooks that train TensorFlow networks, longest first. ``make test`` runs the
+#: suite on two workers (pytest-xdist, one file per work unit, in collection order):
+#: putting these first lets them run from the start, while the other worker goes through
+#: everything else. Every other chapter is a numpy chapter, which the portability run
+#: executes a second time (tests/test_portability.py).
 TENSORFLOW_CHAPTERS = ("book/09_cnn_mnist.ipynb", "book/10_cnn_experiments.ipynb")
 
 

@@ -1,10 +1,11 @@
 """Rules every chapter follows, so that ``make test`` means the same on every machine.
 
-A cell whose printed numbers come from iterative training or from a timing depends on the machine
-(BLAS kernel, numpy's SIMD paths, thread count, oneDNN). Such a cell is tagged
-``nbval-ignore-output``, so nbval does not compare its digits, and must then test what the prose
-claims with ``assert`` statements (tolerance bands, orderings, floors): a tagged cell without an
-assertion would test nothing.
+A cell whose printed numbers come from iterative training or from a timing depends on
+the machine (BLAS kernel, numpy's SIMD paths, thread count, oneDNN). Such a cell is
+tagged
+``nbval-ignore-output``, so nbval does not compare its digits, and must then test what
+the prose claims with ``assert`` statements (tolerance bands, orderings, floors): a
+tagged cell without an assertion would test nothing.
 """
 
 from __future__ import annotations
@@ -15,7 +16,6 @@ from pathlib import Path
 
 import nbformat
 import pytest
-
 from conftest import NBVAL_OPTIONS
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -31,7 +31,8 @@ def _python(source: str) -> str:
 
 
 def has_assertion(source: str) -> bool:
-    """True if the code contains an ``assert`` statement (a comment or string does not count)."""
+    """True if the code contains an ``assert`` statement (a comment or string does not
+    count)."""
     tree = ast.parse(_python(source))
     return any(isinstance(node, ast.Assert) for node in ast.walk(tree))
 
@@ -53,10 +54,13 @@ def test_has_assertion_reads_code_not_text():
 
 @pytest.mark.parametrize("path", CHAPTERS, ids=lambda p: p.name)
 def test_every_ignored_cell_asserts(path):
-    missing = [f"Cell {n}" for n, cell in ignored_cells(path) if not has_assertion(cell.source)]
+    missing = [
+        f"Cell {n}" for n, cell in ignored_cells(path) if not has_assertion(cell.source)
+    ]
     assert not missing, (
         f"{path.name}: {', '.join(missing)} (nbval's code-cell numbers) are tagged "
-        "nbval-ignore-output but contain no assert: check what the prose claims about the "
+        "nbval-ignore-output but contain no assert: check what the prose claims "
+        "about the "
         "output (a band, an ordering, a floor)"
     )
 

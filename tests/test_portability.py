@@ -1,20 +1,22 @@
 """The portability run: the numpy chapters once more, under other numerics.
 
-A reader's machine differs from the one that stored the outputs: another BLAS kernel and thread
-count, other SIMD code paths in numpy, another oneDNN path in TensorFlow. A cell whose stored
-output encodes this machine's last bits would fail there. So ``make test`` executes every chapter
-that does not train with TensorFlow a second time, through nbval, in a kernel whose environment
-has
+A reader's machine differs from the one that stored the outputs: another BLAS kernel and
+thread count, other SIMD code paths in numpy, another oneDNN path in TensorFlow. A cell
+whose stored output encodes this machine's last bits would fail there. So ``make test``
+executes every chapter that does not train with TensorFlow a second time, through nbval,
+in a kernel whose environment has
 
 * ``OPENBLAS_NUM_THREADS=1``: one BLAS thread, so matrix products sum in another order;
-* ``NPY_DISABLE_CPU_FEATURES``: numpy's widest SIMD code paths switched off (the AVX-512 targets
-  where the CPU has them, AVX2 otherwise), so exp, tanh and the reductions take other paths;
-* ``TF_ENABLE_ONEDNN_OPTS=0``: TensorFlow without oneDNN, for the chapters that import it.
+* ``NPY_DISABLE_CPU_FEATURES``: numpy's widest SIMD code paths switched off (the AVX-512
+  targets where the CPU has them, AVX2 otherwise), so exp, tanh and the reductions take
+  other paths;
+* ``TF_ENABLE_ONEDNN_OPTS=0``: TensorFlow without oneDNN, for the chapters that import
+  it.
 
 ``OPENBLAS_CORETYPE`` is never set here: some machines set it for correctness.
 
-The run uses the same nbval options as ``make test``; the configuration it used is printed at the
-end of the test session (``tests/conftest.py``).
+The run uses the same nbval options as ``make test``; the configuration it used is
+printed at the end of the test session (``tests/conftest.py``).
 """
 
 from __future__ import annotations
@@ -25,7 +27,6 @@ import sys
 from pathlib import Path
 
 import pytest
-
 from conftest import NBVAL_OPTIONS, TENSORFLOW_CHAPTERS
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -33,15 +34,17 @@ pytestmark = pytest.mark.slow
 
 #: names of numpy's CPU dispatch targets that are AVX-512 code paths
 _AVX512 = ("AVX512", "X86_V4")
-#: the AVX2 level, for a CPU without AVX-512 (numpy 1.x calls it AVX2, numpy 2.x also X86_V3)
+#: the AVX2 level, for a CPU without AVX-512 (numpy 1.x calls it AVX2, numpy 2.x also
+#: X86_V3)
 _AVX2 = ("X86_V3", "AVX2", "FMA3")
 
 
 def numpy_features_to_disable() -> tuple[list[str], str]:
     """The dispatch targets of numpy to switch off, and a note saying which and why.
 
-    Only targets that this numpy dispatches to and that this CPU has can be disabled (numpy
-    rejects the others). Targets already disabled in the environment are kept in the list.
+    Only targets that this numpy dispatches to and that this CPU has can be disabled
+    (numpy rejects the others). Targets already disabled in the environment are kept in
+    the list.
     """
     from numpy._core._multiarray_umath import __cpu_dispatch__, __cpu_features__
 
@@ -60,7 +63,10 @@ def numpy_features_to_disable() -> tuple[list[str], str]:
     wide = usable(_AVX2)
     if wide:
         return wide, "this CPU has no AVX-512: numpy's AVX2 code paths off instead"
-    return [], "numpy's SIMD code paths unchanged: this CPU has neither AVX-512 nor AVX2"
+    return (
+        [],
+        "numpy's SIMD code paths unchanged: this CPU has neither AVX-512 nor AVX2",
+    )
 
 
 def portable_environment() -> tuple[dict[str, str], str]:
@@ -96,7 +102,9 @@ def test_numpy_features_are_real_dispatch_targets():
         capture_output=True,
         text=True,
     )
-    assert check.returncode == 0, f"numpy rejects the portable environment:\n{check.stderr}"
+    assert check.returncode == 0, (
+        f"numpy rejects the portable environment:\n{check.stderr}"
+    )
 
 
 def test_numpy_chapters_under_other_numerics(record_property):
@@ -119,7 +127,8 @@ def test_numpy_chapters_under_other_numerics(record_property):
     run = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True)
     assert run.returncode == 0, (
         f"The numpy chapters fail under other numerics ({description}).\n"
-        "A cell whose printed numbers depend on the machine must be tagged nbval-ignore-output "
+        "A cell whose printed numbers depend on the machine must be tagged "
+        "nbval-ignore-output "
         "and assert what the prose claims (CONTRIBUTING.md).\n"
         f"{run.stdout[-6000:]}\n{run.stderr[-2000:]}"
     )

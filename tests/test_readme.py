@@ -1,9 +1,10 @@
 """Every command the README shows for local use exists.
 
-The README tells a reader to run ``make <target>`` and programs of the virtual environment
-(``.venv/bin/jupyter lab``, ``.venv/bin/pytest ...``). Each ``make`` target must be a target of
-the Makefile, and each ``.venv/bin/<program>`` must be installed in the environment the tests
-run in (the one ``make`` creates), a ``jupyter <subcommand>`` as its ``jupyter-<subcommand>``.
+The README tells a reader to run ``make <target>`` and programs of the virtual
+environment (``.venv/bin/jupyter lab``, ``.venv/bin/pytest ...``). Each ``make`` target
+must be a target of the Makefile, and each ``.venv/bin/<program>`` must be installed in
+the environment the tests run in (the one ``make`` creates), a ``jupyter <subcommand>``
+as its ``jupyter-<subcommand>``.
 """
 
 from __future__ import annotations
@@ -19,9 +20,12 @@ DOCS = ("README.md", "CONTRIBUTING.md")
 
 
 def commands(text: str) -> list[str]:
-    """Shell commands in the Markdown: lines of fenced code blocks and inline code spans."""
+    """Shell commands in the Markdown: lines of fenced code blocks and inline code
+    spans."""
     found = []
-    for block in re.findall(r"^```(?:bash|sh|shell|console)?\n(.*?)^```", text, re.S | re.M):
+    for block in re.findall(
+        r"^```(?:bash|sh|shell|console)?\n(.*?)^```", text, re.S | re.M
+    ):
         for line in block.splitlines():
             line = line.split("#", 1)[0].strip().removeprefix("$ ")
             if line:
@@ -37,13 +41,20 @@ def makefile_targets() -> set[str]:
 
 
 def test_commands_finds_blocks_and_spans():
-    text = "Run\n```bash\nmake book   # builds\n```\nthen `.venv/bin/jupyter lab` or `x = 1`.\n"
+    text = (
+        "Run\n```bash\nmake book   # builds\n```\n"
+        "then `.venv/bin/jupyter lab` or `x = 1`.\n"
+    )
     assert commands(text) == ["make book", ".venv/bin/jupyter lab"]
 
 
 @pytest.mark.parametrize("doc", DOCS)
 def test_make_targets_exist(doc):
-    used = {c.split()[1] for c in commands((ROOT / doc).read_text()) if c.startswith("make ")}
+    used = {
+        c.split()[1]
+        for c in commands((ROOT / doc).read_text())
+        if c.startswith("make ")
+    }
     missing = sorted(used - makefile_targets())
     assert not missing, f"{doc} runs make targets the Makefile lacks: {missing}"
 

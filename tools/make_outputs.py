@@ -1,17 +1,21 @@
 """Re-execute the chapters in place and record where their stored outputs came from.
 
-``make outputs`` runs this in the locked environment (``requirements.lock``). Every chapter in
-``book/`` (or the ones named on the command line) is executed from top to bottom with the
-project's kernel, its outputs replace the stored ones, and the notebook's metadata gets a
-``provenance`` entry: the versions of Python, numpy and TensorFlow, the BLAS library with its
-kernel and thread count (from threadpoolctl), the machine and the date. ``tests/test_provenance.py``
-checks that every chapter has one and that its versions are the locked ones.
+``make outputs`` runs this in the locked environment (``requirements.lock``). Every
+chapter in
+``book/`` (or the ones named on the command line) is executed from top to bottom with
+the project's kernel, its outputs replace the stored ones, and the notebook's metadata
+gets a
+``provenance`` entry: the versions of Python, numpy and TensorFlow, the BLAS library
+with its kernel and thread count (from threadpoolctl), the machine and the date.
+``tests/test_provenance.py`` checks that every chapter has one and that its versions are
+the locked ones.
 
 Usage::
 
     python tools/make_outputs.py                      # every chapter
     python tools/make_outputs.py book/05_moons.ipynb  # some chapters
 """
+
 from __future__ import annotations
 
 import argparse
@@ -36,7 +40,10 @@ def provenance() -> dict:
     from threadpoolctl import threadpool_info
 
     blas = [
-        {key: info.get(key) for key in ("internal_api", "version", "architecture", "num_threads")}
+        {
+            key: info.get(key)
+            for key in ("internal_api", "version", "architecture", "num_threads")
+        }
         for info in threadpool_info()
         if info.get("user_api") == "blas"
     ]
@@ -88,17 +95,32 @@ def execute(path: Path, record: dict) -> float:
 
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("notebooks", nargs="*", type=Path, help="chapters to run (default: all of book/)")
+    parser.add_argument(
+        "notebooks",
+        nargs="*",
+        type=Path,
+        help="chapters to run (default: all of book/)",
+    )
     args = parser.parse_args(argv)
     paths = args.notebooks or sorted(BOOK.glob("[0-9][0-9]_*.ipynb"))
     missing = [str(p) for p in paths if not p.is_file()]
     if missing:
         parser.error(f"no such notebook: {', '.join(missing)}")
     record = provenance()
-    blas = ", ".join(f"{b['internal_api']} {b['version']} {b['architecture']} x{b['num_threads']}" for b in record["blas"])
-    print(f"Python {record['python']}, numpy {record['numpy']}, TensorFlow {record['tensorflow']}, BLAS: {blas}")
+    blas = ", ".join(
+        f"{b['internal_api']} {b['version']} {b['architecture']} x{b['num_threads']}"
+        for b in record["blas"]
+    )
+    print(
+        f"Python {record['python']}, numpy {record['numpy']}, "
+        f"TensorFlow {record['tensorflow']}, BLAS: {blas}"
+    )
     for path in paths:
-        print(f"{path.relative_to(ROOT) if path.is_absolute() else path}: running ...", end=" ", flush=True)
+        print(
+            f"{path.relative_to(ROOT) if path.is_absolute() else path}: running ...",
+            end=" ",
+            flush=True,
+        )
         seconds = execute(path.resolve(), record)
         print(f"{seconds:.0f} s")
     return 0
