@@ -785,3 +785,19 @@ def test_shape_errors_that_have_nothing_to_do_with_labels_do_not_mention_them(
     with pytest.raises(AssertionError) as info:
         check(wrong)
     assert "class id" not in str(info.value) and "labels" not in str(info.value)
+
+
+def test_the_in_place_hint_fits_the_input_that_changed():
+    def bp_scales_a1(X, y, params, cache, act_grad, reg_lambda):
+        grads = bp_ref(X, y, params, cache, act_grad, reg_lambda)
+        a1 = cache[1]
+        a1 *= 2.0  # a1 changes in place, not probs
+        return grads
+
+    with pytest.raises(AssertionError) as info:
+        ch05_moons.backprop(bp_scales_a1)
+    message = str(info.value)
+    assert "modified cache[1] (a1) in place: a1[0, 0] was" in message
+    assert "delta3 = probs" not in message and "d = x.copy()" in message
+    with pytest.raises(AssertionError, match=r"Start from delta3 = probs\.copy\(\)"):
+        ch05_moons.backprop(bp_delta3_is_probs)

@@ -226,9 +226,10 @@ _DTYPE_HINTS = (
     ),
     (
         "f",
-        "the course computes in float64, numpy's default float (dtype=float): float32 "
-        "keeps about 7 significant digits, float64 about 16, which gradient checks "
-        "need. Leave out dtype=np.float32.",
+        "the exercises compute in float64, numpy's default float (dtype=float): "
+        "float32 keeps about 7 significant digits, float64 about 16, which the "
+        "gradient checks of the course need. Leave out dtype=np.float32 and "
+        ".astype(np.float32).",
     ),
 )
 
@@ -389,7 +390,7 @@ def _labelled(values, names):
             yield name, name, value
 
 
-def _check_unchanged(exercise, case, before, after, names, tolerance, hint):
+def _check_unchanged(exercise, case, before, after, names, tolerance, hints):
     for (label, short, old), (_, _, new) in zip(
         _labelled(before, names), _labelled(after, names), strict=False
     ):
@@ -413,7 +414,7 @@ def _check_unchanged(exercise, case, before, after, names, tolerance, hint):
             "it).",
             expected=old,
             got=new,
-            hint=hint
+            hint=hints.get(short)
             or "compute the result in a new array: operations such as x -= ..., "
             "x[mask] = ... or np.exp(x, out=x) change the caller's array, and d = x "
             "does not copy (both names refer to one array): start from d = x.copy().",
@@ -444,15 +445,16 @@ def run(
     *,
     returns=None,
     hints=(),
-    in_place_hint=None,
+    in_place_hints=None,
     tolerance=0.0,
 ):
     """Call the student's ``fn(*args)`` as every check does: ``(result, printed)``.
 
     * ``fn`` receives copies of the array arguments (also inside tuples); an
       argument it modifies fails the check, naming it (``names`` gives one name
-      per argument, or ``(name, element names)`` for a tuple). ``tolerance``
-      allows changes by that much round-off, relative to the largest entry.
+      per argument, or ``(name, element names)`` for a tuple), with the hint
+      ``in_place_hints`` gives for that name, if any. ``tolerance`` allows
+      changes by that much round-off, relative to the largest entry.
     * What it prints is captured and returned; numpy warnings become errors.
     * An exception inside ``fn`` fails the check with the line where it was
       raised and the hint of the first ``(piece of the message, hint)`` of
@@ -487,7 +489,9 @@ def run(
         printed = f"\n  it printed: {printed[-300:]!r}" if printed else ""
         hint = next((h for piece, h in (*hints, *ERROR_HINTS) if piece in text), None)
         fail(exercise, case, what + _line_of(fn, exc) + printed, hint=hint)
-    _check_unchanged(exercise, case, args, given, names, tolerance, in_place_hint)
+    _check_unchanged(
+        exercise, case, args, given, names, tolerance, in_place_hints or {}
+    )
     if result is None:
         fail(
             exercise,

@@ -162,10 +162,12 @@ def _run(candidate, f, x, case):
         ("f", "x"),
         hints=hints,
         tolerance=1e-10,
-        in_place_hint=(
-            "after evaluating f at x + h e_i and x - h e_i, put the old value of x[i] "
-            "back (save it first), or work on a copy of x."
-        ),
+        in_place_hints={
+            "x": (
+                "after evaluating f at x + h e_i and x - h e_i, put the old value of "
+                "x[i] back (save it first), or work on a copy of x."
+            )
+        },
     )
     if not isinstance(answer, (bool, np.bool_)):
         fail(

@@ -222,10 +222,12 @@ def _run(fn, X, Y, params, dims, case):
         (X, Y, params, tuple(dims)),
         ("data", "labels", "params", "dimensions"),
         hints=hints,
-        in_place_hint=(
-            "the unpacked W1, b1, W2, b2 are views into params: do not update them in "
-            "place (no +=, -= or slice assignment on them)."
-        ),
+        in_place_hints={
+            "params": (
+                "the unpacked W1, b1, W2, b2 are views into params: do not update "
+                "them in place (no +=, -= or slice assignment on them)."
+            )
+        },
     )
     if not (isinstance(out, tuple) and len(out) == 2):
         fail(

@@ -387,9 +387,11 @@ def _backprop_case(fn, case, X, y, params, cache, act_grad, lam):
             Array(p.shape, name) for p, name in zip(params, GRADS, strict=True)
         ),
         hints=[(f"({N},{K}) ({N},)", labels), (f"({N},) ({N},{K})", labels)],
-        in_place_hint="delta3 = probs does not copy: both names refer to one array, "
-        "so changing delta3 changes probs, which the cache still needs. Start from "
-        "delta3 = probs.copy().",
+        in_place_hints={
+            "probs": "delta3 = probs does not copy: both names refer to one array, "
+            "so changing delta3 changes probs, which the cache still needs. Start "
+            "from delta3 = probs.copy()."
+        },
     )
     formula = partial(_ref_backprop, X, y, params, cache, act_grad, lam)
     want = formula()
