@@ -1,4 +1,4 @@
-"""The deep convolutional network of Part III, in TensorFlow 2 at the level of ``tf.nn``.
+"""The deep convolutional network of Part III, in TensorFlow 2 at the level of tf.nn.
 
 These are the reference versions of what chapter 9 builds as exercises, so
 that chapter 10 (and a reader stuck on an exercise) can import them::
@@ -20,6 +20,7 @@ tutorial, with every tensor in NHWC layout (batch, height, width, channels)::
 This module imports TensorFlow, so ``nnlib/__init__.py`` does not import it:
 ``import nnlib`` stays fast, and only the chapters that need TensorFlow pay for it.
 """
+
 from __future__ import annotations
 
 import time
@@ -33,15 +34,35 @@ from .layers import INITIALISATIONS
 tf = import_tensorflow()  # TF_CPP_MIN_LOG_LEVEL=3 and no C++ start-up messages
 
 __all__ = [
-    "weight_variable", "glorot_stddev", "glorot_variable", "bias_variable", "conv2d", "max_pool_2x2",
-    "DeepCNN", "train_step", "accuracy", "predict", "variable_summaries", "train_cnn", "prepare_images",
+    "weight_variable",
+    "glorot_stddev",
+    "glorot_variable",
+    "bias_variable",
+    "conv2d",
+    "max_pool_2x2",
+    "DeepCNN",
+    "train_step",
+    "accuracy",
+    "predict",
+    "variable_summaries",
+    "train_cnn",
+    "prepare_images",
 ]
 
 
 def _check_shape(shape, func):
-    if not isinstance(shape, (list, tuple)) or not shape or not all(
-            isinstance(d, (int, np.integer)) and not isinstance(d, bool) and d > 0 for d in shape):
-        raise ValueError(f"{func} expects a shape as a non-empty list of positive integers, got {describe(shape)}")
+    def positive_int(d):
+        return isinstance(d, (int, np.integer)) and not isinstance(d, bool) and d > 0
+
+    if (
+        not isinstance(shape, (list, tuple))
+        or not shape
+        or not all(map(positive_int, shape))
+    ):
+        raise ValueError(
+            f"{func} expects a shape as a non-empty list of positive integers, "
+            f"got {describe(shape)}"
+        )
     return [int(d) for d in shape]
 
 
@@ -71,7 +92,7 @@ def weight_variable(shape, stddev=0.1, name=None):
 
 
 def glorot_stddev(shape):
-    """Standard deviation of Glorot ("Xavier") initialisation, ``sqrt(2 / (fan_in + fan_out))``.
+    """Standard deviation of Glorot initialisation, sqrt(2 / (fan_in + fan_out)).
 
     The formula is the ``"glorot"`` row of :data:`nnlib.layers.INITIALISATIONS`.
     For a filter of shape ``[height, width, in_channels, out_channels]``,
@@ -85,9 +106,13 @@ def glorot_stddev(shape):
     """
     shape = _check_shape(shape, "glorot_stddev")
     if len(shape) < 2:
-        raise ValueError(f"glorot_stddev expects a shape with at least 2 entries, got {shape}")
+        raise ValueError(
+            f"glorot_stddev expects a shape with at least 2 entries, got {shape}"
+        )
     receptive = int(np.prod(shape[:-2])) if len(shape) > 2 else 1
-    return float(INITIALISATIONS["glorot"].std(shape[-2] * receptive, shape[-1] * receptive))
+    return float(
+        INITIALISATIONS["glorot"].std(shape[-2] * receptive, shape[-1] * receptive)
+    )
 
 
 def glorot_variable(shape, name=None):
@@ -109,7 +134,7 @@ def glorot_variable(shape, name=None):
 
 
 def bias_variable(shape, value=0.1, name=None):
-    """A trainable bias tensor, every entry ``value`` (0.1: ReLU units start slightly active).
+    """A trainable bias tensor, every entry ``value`` (0.1: ReLU units start active).
 
     Returns
     -------
@@ -120,7 +145,7 @@ def bias_variable(shape, value=0.1, name=None):
 
 
 def conv2d(x, W):
-    """2-D convolution with stride 1 and SAME padding (output as tall and wide as the input).
+    """2-D convolution, stride 1 and SAME padding (output as tall and wide as input).
 
     Parameters
     ----------
@@ -161,8 +186,8 @@ class DeepCNN(tf.Module):
         The non-linearity after each convolution and after the first dense layer.
     init : {"truncated_normal", "glorot"}
         Weight initialisation: truncated normal with stddev 0.1 (the tutorial's),
-        or Glorot normal (:func:`glorot_variable`). Biases start at 0.1 in every case, so that a
-        comparison of two settings changes one thing only.
+        or Glorot normal (:func:`glorot_variable`). Biases start at 0.1 in every
+        case, so that a comparison of two settings changes one thing only.
     dropout_rate : float
         Fraction of the 1024 dense units dropped at each training step.
     seed : int
@@ -170,61 +195,89 @@ class DeepCNN(tf.Module):
         TensorFlow's global seed.
     """
 
-    def __init__(self, activation="relu", init="truncated_normal", dropout_rate=0.5, seed=0, name=None):
+    def __init__(
+        self,
+        activation="relu",
+        init="truncated_normal",
+        dropout_rate=0.5,
+        seed=0,
+        name=None,
+    ):
         super().__init__(name=name)
         if activation not in _ACTIVATIONS:
-            raise ValueError(f"DeepCNN expects activation in {sorted(_ACTIVATIONS)}, got {activation!r}")
+            raise ValueError(
+                f"DeepCNN expects activation in {sorted(_ACTIVATIONS)}, "
+                f"got {activation!r}"
+            )
         if init not in _INITS:
             raise ValueError(f"DeepCNN expects init in {sorted(_INITS)}, got {init!r}")
         rate = check_number(dropout_rate, "DeepCNN", "dropout_rate", minimum=0.0)
         if rate >= 1:
-            raise ValueError(f"DeepCNN expects 0 <= dropout_rate < 1, got {dropout_rate}")
+            raise ValueError(
+                f"DeepCNN expects 0 <= dropout_rate < 1, got {dropout_rate}"
+            )
         self.activation_name, self.init, self.dropout_rate = activation, init, rate
         self.act = _ACTIVATIONS[activation]
         w = _INITS[init]
-        self.W_conv1, self.b_conv1 = w([5, 5, 1, 32], name="W_conv1"), bias_variable([32], name="b_conv1")
-        self.W_conv2, self.b_conv2 = w([5, 5, 32, 64], name="W_conv2"), bias_variable([64], name="b_conv2")
-        self.W_fc1, self.b_fc1 = w([7 * 7 * 64, 1024], name="W_fc1"), bias_variable([1024], name="b_fc1")
-        self.W_fc2, self.b_fc2 = w([1024, 10], name="W_fc2"), bias_variable([10], name="b_fc2")
+        self.W_conv1, self.b_conv1 = (
+            w([5, 5, 1, 32], name="W_conv1"),
+            bias_variable([32], name="b_conv1"),
+        )
+        self.W_conv2, self.b_conv2 = (
+            w([5, 5, 32, 64], name="W_conv2"),
+            bias_variable([64], name="b_conv2"),
+        )
+        self.W_fc1, self.b_fc1 = (
+            w([7 * 7 * 64, 1024], name="W_fc1"),
+            bias_variable([1024], name="b_fc1"),
+        )
+        self.W_fc2, self.b_fc2 = (
+            w([1024, 10], name="W_fc2"),
+            bias_variable([10], name="b_fc2"),
+        )
         self.rng = tf.random.Generator.from_seed(seed)
 
     def layers(self, x, training=False):
-        """Every intermediate tensor, by name (for summaries and pictures); ``"logits"`` is the output.
+        """Every intermediate tensor, by name (for summaries and pictures).
+
+        ``"logits"`` is the output.
 
         ``x`` has shape (N, 28, 28, 1), float32 in [0, 1].
         """
         t = {}
-        t["conv1_pre"] = conv2d(x, self.W_conv1) + self.b_conv1            # (N, 28, 28, 32)
+        t["conv1_pre"] = conv2d(x, self.W_conv1) + self.b_conv1  # (N, 28, 28, 32)
         t["conv1"] = self.act(t["conv1_pre"])
-        t["pool1"] = max_pool_2x2(t["conv1"])                               # (N, 14, 14, 32)
-        t["conv2_pre"] = conv2d(t["pool1"], self.W_conv2) + self.b_conv2    # (N, 14, 14, 64)
+        t["pool1"] = max_pool_2x2(t["conv1"])  # (N, 14, 14, 32)
+        # (N, 14, 14, 64)
+        t["conv2_pre"] = conv2d(t["pool1"], self.W_conv2) + self.b_conv2
         t["conv2"] = self.act(t["conv2_pre"])
-        t["pool2"] = max_pool_2x2(t["conv2"])                               # (N, 7, 7, 64)
+        t["pool2"] = max_pool_2x2(t["conv2"])  # (N, 7, 7, 64)
         flat = tf.reshape(t["pool2"], [-1, 7 * 7 * 64])
-        t["fc1_pre"] = flat @ self.W_fc1 + self.b_fc1                       # (N, 1024)
+        t["fc1_pre"] = flat @ self.W_fc1 + self.b_fc1  # (N, 1024)
         t["fc1"] = self.act(t["fc1_pre"])
         h = t["fc1"]
         if training and self.dropout_rate > 0:
             keep = self.rng.uniform(tf.shape(h)) >= self.dropout_rate
             h = tf.where(keep, h / (1.0 - self.dropout_rate), 0.0)
-        t["logits"] = h @ self.W_fc2 + self.b_fc2                          # (N, 10)
+        t["logits"] = h @ self.W_fc2 + self.b_fc2  # (N, 10)
         return t
 
     def __call__(self, x, training=False):
-        """Logits, shape (N, 10), for images ``x`` of shape (N, 28, 28, 1); dropout only when ``training``."""
+        """Logits (N, 10) for images ``x`` (N, 28, 28, 1); dropout only in training."""
         return self.layers(x, training=training)["logits"]
 
     def parameter_counts(self):
-        """``[(layer, weight shape, bias shape, number of parameters), ...]`` for the four layers."""
+        """``[(layer, weight shape, bias shape, number of parameters), ...]``."""
         rows = []
         for layer in ("conv1", "conv2", "fc1", "fc2"):
             W, b = getattr(self, f"W_{layer}"), getattr(self, f"b_{layer}")
-            rows.append((layer, tuple(W.shape), tuple(b.shape), int(np.prod(W.shape) + np.prod(b.shape))))
+            n = int(np.prod(W.shape) + np.prod(b.shape))
+            rows.append((layer, tuple(W.shape), tuple(b.shape), n))
         return rows
 
 
 def train_step(model, optimizer, x, y):
-    """One step of training: the mean cross-entropy of the batch, its gradient, one optimizer update.
+    """One step of training: the batch's mean cross-entropy, its gradient, one update.
 
     Parameters
     ----------
@@ -240,21 +293,27 @@ def train_step(model, optimizer, x, y):
     """
     with tf.GradientTape() as tape:
         logits = model(x, training=True)
-        loss = tf.reduce_mean(tf.nn.sparse_softmax_cross_entropy_with_logits(labels=y, logits=logits))
+        loss = tf.reduce_mean(
+            tf.nn.sparse_softmax_cross_entropy_with_logits(labels=y, logits=logits)
+        )
     grads = tape.gradient(loss, model.trainable_variables)
-    optimizer.apply_gradients(zip(grads, model.trainable_variables))
+    optimizer.apply_gradients(zip(grads, model.trainable_variables, strict=True))
     return loss
 
 
 def _check_images(x, func, name="x"):
-    """``x`` as a float32 array (N, H, W, C), N >= 1, every value finite; else TypeError/ValueError."""
+    """``x`` as a float32 array (N, H, W, C), N >= 1, every value finite (or error)."""
     arr = np.asarray(x)
     if arr.dtype == object or not np.issubdtype(arr.dtype, np.floating):
-        raise TypeError(f"{func} expects {name} to be float images (N, H, W, C) with values in [0, 1], as "
-                        f"prepare_images makes them, got {describe(arr)}")
+        raise TypeError(
+            f"{func} expects {name} to be float images (N, H, W, C) with values in "
+            f"[0, 1], as prepare_images makes them, got {describe(arr)}"
+        )
     if arr.ndim != 4 or len(arr) == 0:
-        raise ValueError(f"{func} expects {name} to be a batch of images of shape (N, H, W, C) with N >= 1 "
-                         f"(prepare_images adds the channel axis), got shape {arr.shape}")
+        raise ValueError(
+            f"{func} expects {name} to be a batch of images of shape (N, H, W, C) with "
+            f"N >= 1 (prepare_images adds the channel axis), got shape {arr.shape}"
+        )
     check_finite(arr, func, name)
     return arr.astype(np.float32, copy=False)
 
@@ -263,9 +322,14 @@ def _check_labels(y, n, func, name="y"):
     """``y`` as an int64 array (n,) of class ids >= 0; else TypeError/ValueError."""
     arr = np.asarray(y)
     if arr.dtype == object or not np.issubdtype(arr.dtype, np.integer):
-        raise TypeError(f"{func} expects {name} to be integer class ids, got {describe(arr)}")
+        raise TypeError(
+            f"{func} expects {name} to be integer class ids, got {describe(arr)}"
+        )
     if arr.shape != (n,):
-        raise ValueError(f"{func} expects {name} of shape ({n},), one class id per image, got shape {arr.shape}")
+        raise ValueError(
+            f"{func} expects {name} of shape ({n},), one class id per image, "
+            f"got shape {arr.shape}"
+        )
     if arr.min() < 0:
         raise ValueError(f"{func} expects class ids >= 0 in {name}, got {arr.min()}")
     return arr.astype(np.int64, copy=False)
@@ -284,13 +348,23 @@ def prepare_images(x):
     numpy.ndarray, shape (N, 28, 28, 1), float32, values in [0, 1]
     """
     x = np.asarray(x)
-    if x.dtype == object or not (np.issubdtype(x.dtype, np.integer) or np.issubdtype(x.dtype, np.floating)):
-        raise TypeError(f"prepare_images expects pixel values (integers or floats in [0, 255]), got {describe(x)}")
+    if x.dtype == object or not (
+        np.issubdtype(x.dtype, np.integer) or np.issubdtype(x.dtype, np.floating)
+    ):
+        raise TypeError(
+            "prepare_images expects pixel values (integers or floats in [0, 255]), "
+            f"got {describe(x)}"
+        )
     if x.ndim != 3 or x.shape[1:] != (28, 28):
-        raise ValueError(f"prepare_images expects images of shape (N, 28, 28), got shape {x.shape}")
+        raise ValueError(
+            f"prepare_images expects images of shape (N, 28, 28), got shape {x.shape}"
+        )
     check_finite(x, "prepare_images", "x")
     if x.size and (x.min() < 0 or x.max() > 255):
-        raise ValueError(f"prepare_images expects pixel values in [0, 255], got values from {x.min()} to {x.max()}")
+        raise ValueError(
+            "prepare_images expects pixel values in [0, 255], "
+            f"got values from {x.min()} to {x.max()}"
+        )
     return (x.astype(np.float32) / 255.0)[..., None]
 
 
@@ -311,7 +385,12 @@ def predict(model, x, batch_size=1000):
     x = _check_images(x, "predict")
     batch_size = check_int(batch_size, "predict", "batch_size", minimum=1)
     fn = tf.function(lambda xb: model(xb, training=False))
-    return np.concatenate([fn(tf.constant(x[i:i + batch_size])).numpy() for i in range(0, len(x), batch_size)])
+    return np.concatenate(
+        [
+            fn(tf.constant(x[i : i + batch_size])).numpy()
+            for i in range(0, len(x), batch_size)
+        ]
+    )
 
 
 def accuracy(model, x, y, batch_size=1000):
@@ -334,20 +413,32 @@ def accuracy(model, x, y, batch_size=1000):
 
 
 def variable_summaries(tensor, name, step):
-    """Write mean, stddev, min, max and a histogram of ``tensor`` under ``name/`` to the default writer.
+    """Write mean, stddev, min, max and a histogram of ``tensor`` under ``name/``.
 
-    Call inside ``with writer.as_default():``.
+    They go to the default writer: call inside ``with writer.as_default():``.
     """
     with tf.name_scope(name):
         mean = tf.reduce_mean(tensor)
         tf.summary.scalar("mean", mean, step=step)
-        tf.summary.scalar("stddev", tf.sqrt(tf.reduce_mean(tf.square(tensor - mean))), step=step)
+        tf.summary.scalar(
+            "stddev", tf.sqrt(tf.reduce_mean(tf.square(tensor - mean))), step=step
+        )
         tf.summary.scalar("max", tf.reduce_max(tensor), step=step)
         tf.summary.scalar("min", tf.reduce_min(tensor), step=step)
         tf.summary.histogram("histogram", tensor, step=step)
 
 
-def train_cnn(model, optimizer, x_train, y_train, steps, batch_size=64, seed=0, log_every=50, progress=None):
+def train_cnn(
+    model,
+    optimizer,
+    x_train,
+    y_train,
+    steps,
+    batch_size=64,
+    seed=0,
+    log_every=50,
+    progress=None,
+):
     """Train ``model`` for a budget of ``steps`` mini-batches; return the history.
 
     Batches are drawn without replacement from a permutation of the training
@@ -389,8 +480,10 @@ def train_cnn(model, optimizer, x_train, y_train, steps, batch_size=64, seed=0, 
     batch_size = check_int(batch_size, "train_cnn", "batch_size", minimum=1)
     log_every = check_int(log_every, "train_cnn", "log_every", minimum=1)
     if len(x_train) < batch_size:
-        raise ValueError(f"train_cnn expects at least one batch of images, got {len(x_train)} images "
-                         f"for batch_size {batch_size}")
+        raise ValueError(
+            "train_cnn expects at least one batch of images, "
+            f"got {len(x_train)} images for batch_size {batch_size}"
+        )
     rng = np.random.default_rng(seed)
     step_fn = tf.function(lambda xb, yb: train_step(model, optimizer, xb, yb))
     history = {"step": [], "loss": []}
@@ -399,11 +492,14 @@ def train_cnn(model, optimizer, x_train, y_train, steps, batch_size=64, seed=0, 
     for step in range(1, steps + 1):
         if pos + batch_size > len(order):
             order, pos = rng.permutation(len(x_train)), 0
-        idx = order[pos:pos + batch_size]
+        idx = order[pos : pos + batch_size]
         pos += batch_size
         loss = float(step_fn(tf.constant(x_train[idx]), tf.constant(y_train[idx])))
         if not np.isfinite(loss):
-            raise FloatingPointError(f"train_cnn: the loss became {loss} at step {step}; try a smaller learning rate")
+            raise FloatingPointError(
+                f"train_cnn: the loss became {loss} at step {step}; "
+                "try a smaller learning rate"
+            )
         running += loss
         if step % log_every == 0:
             history["step"].append(step)

@@ -8,7 +8,9 @@ This is the code chapter 6 teaches (same names, same cache), with input checks::
 
     layer_backward(dA, cache) -> (dX, dW, db)
         dZ = dA * f'(A)      (f' takes the activation's OUTPUT A, see nnlib.activations)
-        dX = dZ W^T (N, D_in)    dW = X^T dZ (D_in, D_out)    db = sum over rows of dZ (D_out,)
+        dX = dZ W^T  (N, D_in)
+        dW = X^T dZ  (D_in, D_out)
+        db = dZ summed over the rows  (D_out,)
 
     Layer(n_in, n_out, activation, init, rng)   the two functions with their parameters
 
@@ -16,25 +18,36 @@ The initial weights come from :func:`init_weights`, one of the initialisations o
 :data:`INITIALISATIONS`, the one table of them in nnlib. :class:`nnlib.MLP` is a
 list of these layers.
 """
+
 from __future__ import annotations
 
 import math
-from typing import Callable, NamedTuple
+from collections.abc import Callable
+from typing import NamedTuple
 
 import numpy as np
 
 from ._validation import as_float_array, check_float_dtype, check_int, describe
 from .activations import ACTIVATIONS
 
-__all__ = ["INITIALISATIONS", "init_weights", "layer_forward", "layer_backward", "Layer"]
+__all__ = [
+    "INITIALISATIONS",
+    "init_weights",
+    "layer_forward",
+    "layer_backward",
+    "Layer",
+]
 
 
 class Initialisation(NamedTuple):
     """One row of :data:`INITIALISATIONS`."""
 
-    formula: str  #: how each weight is drawn
-    std: Callable[[int, int], float]  #: its standard deviation, a function of (fan_in, fan_out)
-    use: str  #: what it is for
+    #: how each weight is drawn
+    formula: str
+    #: its standard deviation, a function of (fan_in, fan_out)
+    std: Callable[[int, int], float]
+    #: what it is for
+    use: str
 
 
 #: How the weights W (fan_in x fan_out) of a dense layer start: every initialisation
@@ -43,18 +56,25 @@ class Initialisation(NamedTuple):
 #: variance from a truncated normal (Keras's GlorotNormal), for TensorFlow.
 INITIALISATIONS = {
     "small": Initialisation(
-        "N(0, 0.01^2)", lambda fan_in, fan_out: 0.01,
-        "the classic 'small random numbers'; vanishes in deep networks"),
+        "N(0, 0.01^2)",
+        lambda fan_in, fan_out: 0.01,
+        "the classic 'small random numbers'; vanishes in deep networks",
+    ),
     "lecun": Initialisation(
-        "N(0, 1 / fan_in)", lambda fan_in, fan_out: math.sqrt(1.0 / fan_in),
-        "LeCun et al. (1998): keeps the variance through tanh layers"),
+        "N(0, 1 / fan_in)",
+        lambda fan_in, fan_out: math.sqrt(1.0 / fan_in),
+        "LeCun et al. (1998): keeps the variance through tanh layers",
+    ),
     "glorot": Initialisation(
         "U(-a, a), a = sqrt(6 / (fan_in + fan_out)), variance 2 / (fan_in + fan_out)",
         lambda fan_in, fan_out: math.sqrt(2.0 / (fan_in + fan_out)),
-        "Glorot and Bengio (2010), 'Xavier': keeps the variance forward and backward alike"),
+        "Glorot and Bengio (2010), 'Xavier': the variance forward and backward alike",
+    ),
     "he": Initialisation(
-        "N(0, 2 / fan_in)", lambda fan_in, fan_out: math.sqrt(2.0 / fan_in),
-        "He et al. (2015), 'Kaiming': keeps the variance through ReLU layers"),
+        "N(0, 2 / fan_in)",
+        lambda fan_in, fan_out: math.sqrt(2.0 / fan_in),
+        "He et al. (2015), 'Kaiming': keeps the variance through ReLU layers",
+    ),
 }
 
 
@@ -99,29 +119,39 @@ def init_weights(fan_in, fan_out, method="he", rng=None, dtype=np.float64):
     if rng is None:
         rng = np.random.default_rng()
     elif not isinstance(rng, np.random.Generator):
-        raise TypeError(f"init_weights expects rng to be a numpy.random.Generator, got {describe(rng)}")
+        raise TypeError(
+            "init_weights expects rng to be a numpy.random.Generator, "
+            f"got {describe(rng)}"
+        )
     dtype = check_float_dtype(dtype, "init_weights")
     if method == "glorot":
-        a = math.sqrt(6.0 / (fan_in + fan_out))  # U(-a, a) has variance a^2 / 3 = 2 / (fan_in + fan_out)
+        # U(-a, a) has variance a^2 / 3 = 2 / (fan_in + fan_out)
+        a = math.sqrt(6.0 / (fan_in + fan_out))
         W = rng.uniform(-a, a, size=(fan_in, fan_out))
     else:
-        W = INITIALISATIONS[method].std(fan_in, fan_out) * rng.standard_normal((fan_in, fan_out))
+        std = INITIALISATIONS[method].std(fan_in, fan_out)
+        W = std * rng.standard_normal((fan_in, fan_out))
     return W.astype(dtype, copy=False)
 
 
-# ---------------------------------------------------------------------------- chapter 6's layer
+# ------------------------------------------------------------------ chapter 6's layer
+
 
 def _check_layer_input(X, W, b, func):
-    """Validate ``X (N, D_in)``, ``W (D_in, D_out)``, ``b (D_out,)``; return them as float arrays."""
+    """Check X (N, D_in), W (D_in, D_out) and b (D_out,); return them as arrays."""
     W = as_float_array(W, func, "W", ndim=2, allow_scalar=False)
     b = as_float_array(b, func, "b", ndim=1, allow_scalar=False)
     X = as_float_array(X, func, "X", ndim=2, allow_scalar=False)
     if X.shape[1] != W.shape[0]:
-        raise ValueError(f"{func} expects X of shape (N, {W.shape[0]}) to match W of shape {W.shape}, "
-                         f"got X of shape {X.shape}")
+        raise ValueError(
+            f"{func} expects X of shape (N, {W.shape[0]}) to match W of shape "
+            f"{W.shape}, got X of shape {X.shape}"
+        )
     if b.shape != (W.shape[1],):
-        raise ValueError(f"{func} expects b of shape ({W.shape[1]},) to match W of shape {W.shape}, "
-                         f"got b of shape {b.shape}")
+        raise ValueError(
+            f"{func} expects b of shape ({W.shape[1]},) to match W of shape {W.shape}, "
+            f"got b of shape {b.shape}"
+        )
     return X, W, b
 
 
@@ -163,16 +193,24 @@ def layer_forward(X, W, b, activation):
 def _check_cache(cache, func):
     names = ("X", "W", "A", "activation")
     if not isinstance(cache, tuple) or len(cache) != 4:
-        raise TypeError(f"{func} expects cache = (X, W, A, activation) from layer_forward, got {describe(cache)}")
-    for name, item in zip(names[:3], cache[:3]):
+        raise TypeError(
+            f"{func} expects cache = (X, W, A, activation) from layer_forward, "
+            f"got {describe(cache)}"
+        )
+    for name, item in zip(names[:3], cache[:3], strict=True):
         if not isinstance(item, np.ndarray) or item.ndim != 2:
-            raise TypeError(f"{func} expects cache = (X, W, A, activation) with {name} a 2-D array "
-                            f"(element {names.index(name)}), got {describe(item)}")
+            raise TypeError(
+                f"{func} expects cache = (X, W, A, activation) with {name} a 2-D array "
+                f"(element {names.index(name)}), got {describe(item)}"
+            )
     X, W, A, activation = cache
     _check_activation(activation, func)
     if X.shape[1] != W.shape[0] or A.shape != (X.shape[0], W.shape[1]):
-        raise ValueError(f"{func} expects a cache (X, W, A, activation) with X (N, D_in), W (D_in, D_out) and "
-                         f"A (N, D_out), got shapes {X.shape}, {W.shape} and {A.shape}")
+        raise ValueError(
+            f"{func} expects a cache (X, W, A, activation) with X (N, D_in), "
+            f"W (D_in, D_out) and A (N, D_out), got shapes {X.shape}, {W.shape} "
+            f"and {A.shape}"
+        )
     return cache
 
 
@@ -197,8 +235,10 @@ def layer_backward(dA, cache):
     cache = _check_cache(cache, "layer_backward")
     dA = as_float_array(dA, "layer_backward", "dA", ndim=2, allow_scalar=False)
     if dA.shape != cache[2].shape:
-        raise ValueError(f"layer_backward expects dA of shape {cache[2].shape} (the shape of the output A "
-                         f"in the cache), got shape {dA.shape}")
+        raise ValueError(
+            f"layer_backward expects dA of shape {cache[2].shape} (the shape of the "
+            f"output A in the cache), got shape {dA.shape}"
+        )
     return _backward(dA, cache)
 
 
@@ -231,7 +271,9 @@ class Layer:
         n_in = check_int(n_in, "Layer", "n_in", minimum=1)
         n_out = check_int(n_out, "Layer", "n_out", minimum=1)
         if not isinstance(rng, np.random.Generator):
-            raise TypeError(f"Layer expects rng to be a numpy.random.Generator, got {describe(rng)}")
+            raise TypeError(
+                f"Layer expects rng to be a numpy.random.Generator, got {describe(rng)}"
+            )
         self.activation = _check_activation(activation, "Layer")
         self.W = init_weights(n_in, n_out, _check_method(init, "Layer"), rng, dtype)
         self.b = np.zeros(n_out, dtype=self.W.dtype)
@@ -240,20 +282,22 @@ class Layer:
         self.db = np.zeros_like(self.b)
 
     def forward(self, X):
-        """``A = f(X W + b)`` for ``X`` of shape (N, n_in); keeps the cache. Returns A, (N, n_out)."""
+        """``A = f(X W + b)`` (N, n_out) for ``X`` (N, n_in); keeps the cache."""
         X, W, b = _check_layer_input(X, self.W, self.b, "Layer.forward")
         A, self.cache = _forward(X, W, b, self.activation)
         return A
 
     def backward(self, dA):
-        """Store ``dW`` and ``db`` for ``dA`` of shape (N, n_out); return ``dX``, shape (N, n_in)."""
+        """Store ``dW`` and ``db`` for ``dA`` (N, n_out); return ``dX`` (N, n_in)."""
         if self.cache is None:
-            raise RuntimeError("Layer.backward called before forward: there is no cache")
+            raise RuntimeError(
+                "Layer.backward called before forward: there is no cache"
+            )
         dX, self.dW, self.db = layer_backward(dA, self.cache)
         return dX
 
     def parameters(self):
-        """``[W, b]``, the arrays themselves (updating them in place updates the layer)."""
+        """``[W, b]``, the arrays themselves: changing them changes the layer."""
         return [self.W, self.b]
 
     def gradients(self):
