@@ -1,12 +1,12 @@
-"""nnlib.conv against TensorFlow: a convolution layer, forward and backward, MNIST sizes.
+"""nnlib.conv against TensorFlow: conv layers, forward and backward, MNIST sizes.
 
 Not part of the test suite (``make bench`` runs it). For the two convolution layers of
 the course's CNN (batch 64; 28x28x1 -> 32 filters, 14x14x32 -> 64 filters, 5x5
-kernels, SAME padding), in float32, it times the forward pass plus the gradients with respect to
-the input and the filters: nnlib (numpy, im2col) against TensorFlow (a tf.function with a
-GradientTape). Rounds alternate between the two, and the medians are compared; BLAS and
-TensorFlow each use the threads they are configured with (numpy's BLAS: threadpoolctl's
-report is printed).
+kernels, SAME padding), in float32, it times the forward pass plus the gradients with
+respect to the input and the filters: nnlib (numpy, im2col) against TensorFlow (a
+tf.function with a GradientTape). Rounds alternate between the two, and the medians are
+compared; BLAS and TensorFlow each use the threads they are configured with (numpy's
+BLAS: threadpoolctl's report is printed).
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ LAYERS = [((64, 28, 28, 1), (5, 5, 1, 32)), ((64, 14, 14, 32), (5, 5, 32, 64))]
 
 
 def measure(tf, conv2d_forward, conv2d_backward, rng, xshape, wshape, rounds):
-    """Median seconds of forward + backward for nnlib and TensorFlow, alternating rounds."""
+    """Median seconds of forward + backward, nnlib and TensorFlow in turn."""
     x = rng.normal(size=xshape).astype(np.float32)
     w = rng.normal(size=wshape).astype(np.float32)
     b = np.zeros(wshape[3], np.float32)
