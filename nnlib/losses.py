@@ -164,9 +164,8 @@ def softmax_cross_entropy(scores, labels, out=None, check_input=True):
             )
     n = scores.shape[0]
     rows = np.arange(n)
-    out = np.subtract(
-        scores, scores.max(axis=1, keepdims=True), out=out
-    )  # every row's maximum is now 0
+    # subtract every row's maximum: the largest exponent is then exp(0) = 1
+    out = np.subtract(scores, scores.max(axis=1, keepdims=True), out=out)
     picked = out[rows, labels]  # log-softmax at the label = picked - log(sums)
     np.exp(out, out=out)
     sums = out.sum(axis=1)

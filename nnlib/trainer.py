@@ -68,10 +68,8 @@ class _Step:
         self.lr, self.mu, self.reg = lr, mu, net.reg_lambda
         self.softmax = net.output == "softmax"
         self.f_ = _ACTIVATIONS_[net.activation]
-        self.theta, self.G = (
-            theta,
-            np.empty_like(theta),
-        )  # W1, b1, W2, b2, ... in one vector; their gradients
+        # W1, b1, W2, b2, ... in one vector, and their gradients and velocities
+        self.theta, self.G = theta, np.empty_like(theta)
         self.V = np.zeros_like(theta) if mu else None
         self.W, self.b, self.GW, self.Gb = [], [], [], []
         ofs = 0
@@ -84,9 +82,8 @@ class _Step:
                 params.append(theta[ofs : ofs + size].reshape(shape))
                 grads.append(self.G[ofs : ofs + size].reshape(shape))
                 ofs += size
-        self.R = (
-            [np.empty_like(W) for W in self.W] if self.reg else None
-        )  # scratch for the L2 gradient
+        # scratch for the L2 gradient
+        self.R = [np.empty_like(W) for W in self.W] if self.reg else None
         # Z: pre-activations, then activations (the output scores column-major, so that
         # the softmax's row reductions run along memory); T: f' of the activations;
         # D: gradients; the inputs; ones
@@ -113,9 +110,8 @@ class _Step:
     def gather(self, X, idx, yb):
         """Step on the rows ``idx`` of ``X`` (gathered into a buffer), labels ``yb``."""
         xb = self.buffers(idx.shape[0])[3]
-        np.take(
-            X, idx, axis=0, out=xb, mode="clip"
-        )  # indices are valid; "clip" avoids a buffered copy
+        # the indices are valid; mode="clip" avoids a buffered copy
+        np.take(X, idx, axis=0, out=xb, mode="clip")
         return self(xb, yb)
 
     def __call__(self, xb, yb):
