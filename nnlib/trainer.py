@@ -213,11 +213,9 @@ def train(
     epochs = check_int(epochs, func, "epochs", minimum=1)
     lr = check_number(learning_rate, func, "learning_rate", minimum=0, strict=True)
     n = X.shape[0]
-    batch = (
-        n
-        if batch_size is None
-        else min(check_int(batch_size, func, "batch_size", minimum=1), n)
-    )
+    batch = n
+    if batch_size is not None:
+        batch = min(check_int(batch_size, func, "batch_size", minimum=1), n)
     mu = check_number(momentum, func, "momentum", minimum=0)
     if mu >= 1:
         raise ValueError(f"{func} expects momentum in [0, 1), got {mu}")
@@ -252,9 +250,8 @@ def train(
         with limits, np.errstate(over="ignore", invalid="ignore", under="ignore"):
             for epoch in range(epochs):
                 order = rng.permutation(n) if shuffle and n > 1 else None
-                y_epoch = (
-                    y if order is None else y[order]
-                )  # the labels in the epoch's order, at once
+                # the labels in the epoch's order, all at once
+                y_epoch = y if order is None else y[order]
                 total = 0.0
                 for k, start in enumerate(range(0, n, batch)):
                     stop = min(start + batch, n)
@@ -265,12 +262,10 @@ def train(
                     if not math.isfinite(loss):
                         raise FloatingPointError(
                             f"{func}: the loss became {loss} at epoch {epoch + 1}, "
-                            f"mini-batch {k + 1}, so training "
-                            f"diverged with learning_rate={lr:g}. Try a smaller "
-                            "learning rate (for example "
-                            f"{lr / 10:g}) or inputs scaled to a small range; the "
-                            "parameters were restored to "
-                            "their values before fit."
+                            f"mini-batch {k + 1}, so training diverged with "
+                            f"learning_rate={lr:g}. Try a smaller learning rate (for "
+                            f"example {lr / 10:g}) or inputs scaled to a small range; "
+                            "the parameters were restored to their values before fit."
                         )
                     total += loss * (stop - start)
                     if bar is not None and ((k + 1) % every == 0 or stop == n):
