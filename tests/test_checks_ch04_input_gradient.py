@@ -57,7 +57,7 @@ def make_input_gradient(
 
 
 def reference_input_gradient(data, labels, params, dimensions):
-    """dL/dX by finite differences of nnlib's loss: independent of the chapter's formula."""
+    """dL/dX by finite differences of nnlib's loss, independent of the formula."""
     f = lambda X: nnlib.forward_backward_prop(X, labels, params, dimensions)[0]  # noqa: E731
     return nnlib.numerical_gradient(f, data.copy())
 
@@ -128,7 +128,7 @@ def test_rejects_mistake(name):
 
 
 def test_square_layer_missing_transpose_is_named():
-    """With D_x = H the missing transpose runs without error; the check still names it."""
+    """With D_x = H a missing transpose runs without error; the check names it."""
     from nnlib.checks import ch04_input_gradient as module
 
     dims, n, seed = (5, 5, 3), 4, 5
