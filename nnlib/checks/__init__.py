@@ -16,6 +16,7 @@ course need float64's digits. Chapter 9's TensorFlow helpers compute in float32.
 from .ch01_activations import relu, relu_grad, sigmoid, sigmoid_grad, tanh_grad
 from .ch02_softmax import cross_entropy, softmax
 from .ch03_gradcheck import gradcheck_naive
+from .ch04_input_gradient import input_gradient
 from .ch04_network import forward_backward_prop
 from .ch05_moons import backprop, calculate_loss, feedforward
 from .ch06_layers import layer_backward, layer_forward
@@ -39,6 +40,7 @@ __all__ = [
     "cross_entropy",
     "gradcheck_naive",
     "forward_backward_prop",
+    "input_gradient",
     "feedforward",
     "calculate_loss",
     "backprop",
