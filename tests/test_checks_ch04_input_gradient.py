@@ -79,11 +79,11 @@ MISTAKES = {
     ),
     "forgot the activation derivative": (
         make_input_gradient(derivative="none"),
-        r"dL/dX is wrong.*factor f'\(Z_1\) is missing",
+        r"dL/dX differs from the expected value.*factor f'\(Z_1\) is missing",
     ),
     "activation instead of derivative": (
         make_input_gradient(derivative="activation"),
-        r"dL/dX is wrong.*not by the activation A1",
+        r"dL/dX differs from the expected value.*not by the activation A1",
     ),
     "derivative of Z1": (
         make_input_gradient(derivative="of_z"),
@@ -115,7 +115,7 @@ MISTAKES = {
     ),
     "modifies params": (
         make_input_gradient(in_place=True),
-        r"changed its input params in place",
+        r"modified params in place",
     ),
 }
 

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._common import fail, passed
+from ._common import Array, compare, passed, run
 
 __all__ = ["input_gradient"]
 
@@ -112,47 +112,53 @@ def _shapes(X, dims):
 
 
 def _call(fn, X, Y, params, dims, case):
-    args = (X.copy(), Y.copy(), params.copy(), tuple(dims))
-    try:
-        out = fn(*args)
-    except NotImplementedError:
-        raise
-    except Exception as exc:  # noqa: BLE001 - reported to the student with its type
-        text = str(exc)
-        hint = None
-        if isinstance(exc, ValueError) and ("matmul" in text or "aligned" in text):
-            hint = (
-                "a product A @ B needs A.shape[1] == B.shape[0]; "
-                f"{_shapes(X, dims)}. dL/dX = delta1 @ W1.T: is a transpose missing, "
-                "or is the delta the wrong one?"
-            )
-        elif isinstance(exc, ValueError) and "broadcast" in text:
-            hint = (
-                "an elementwise product got arrays of different shapes; "
-                f"{_shapes(X, dims)}. delta1 = (delta2 @ W2.T) * sigmoid_grad(A1) "
-                "multiplies two (N, H) arrays."
-            )
-        elif isinstance(exc, ValueError) and "sigmoid_grad expects" in text:
-            hint = "sigmoid_grad takes the activation A1 = sigmoid(Z1), not Z1."
-        fail(
-            EXERCISE,
-            case,
-            message=f"your function raised {type(exc).__name__}: {text}",
-            hint=hint,
-        )
-    for name, before, after in (
-        ("data", X, args[0]),
-        ("labels", Y, args[1]),
-        ("params", params, args[2]),
-    ):
-        if not np.array_equal(before, after):
-            fail(
-                EXERCISE,
-                case,
-                message=f"your function changed its input {name} in place.",
-                hint="W1, b1, W2, b2 from unpack_params are views into params: "
-                "do not update them in place.",
-            )
+    """The candidate's dL/dX through the checks' runner, with hints for its shapes."""
+    n, (d_x, h, _) = X.shape[0], dims
+    matmul = (
+        f"a product A @ B needs A.shape[1] == B.shape[0]; {_shapes(X, dims)}. "
+        "dL/dX = delta1 @ W1.T: is a transpose missing, or is the delta the wrong one?"
+    )
+    hints = [
+        ("matmul", matmul),
+        ("aligned", matmul),
+        (
+            "broadcast",
+            "an elementwise product got arrays of different shapes; "
+            f"{_shapes(X, dims)}. delta1 = (delta2 @ W2.T) * sigmoid_grad(A1) "
+            "multiplies two (N, H) arrays.",
+        ),
+        (
+            "sigmoid_grad expects",
+            "sigmoid_grad takes the activation A1 = sigmoid(Z1), not Z1.",
+        ),
+    ]
+    base = (
+        "dL/dX has the shape (N, D_x) of X: one row per example, one column per input."
+    )
+    shape_mistakes = (
+        (
+            (d_x,),
+            base + " Did you sum delta_1 over the rows (that is the gradient of b_1)?",
+        ),
+        (
+            (1, d_x),
+            base + " Did you sum delta_1 over the rows (that is the gradient of b_1)?",
+        ),
+        ((n, h), base + " You returned an (N, H) array: multiply delta_1 by W_1^T."),
+    )
+    out, _ = run(
+        EXERCISE,
+        case,
+        fn,
+        (X, Y, params, tuple(dims)),
+        ("data", "labels", "params", "dimensions"),
+        returns=Array((n, d_x), "dL/dX", shape_mistakes),
+        hints=hints,
+        in_place_hints={
+            "params": "W1, b1, W2, b2 from unpack_params are views into params: "
+            "do not update them in place."
+        },
+    )
     return out
 
 
@@ -172,10 +178,6 @@ def input_gradient(fn):
         Naming the case, the expected and received values and the mistake that
         fits, if one does.
     """
-    if not callable(fn):
-        raise TypeError(
-            f"checks.{EXERCISE} expects the function you wrote, got {type(fn).__name__}"
-        )
     for dims, n, seed in CASES:
         X, Y, params = _case(dims, n, seed)
         case = (
@@ -183,60 +185,17 @@ def input_gradient(fn):
             f"example{'s' if n > 1 else ''} (random data, seed {seed})"
         )
         right, mistakes = _answers(X, Y, params, dims)
-        out = _call(fn, X, Y, params, dims, case)
-        if out is None:
-            fail(
-                EXERCISE,
-                case,
-                expected=f"an array of shape {right.shape}",
-                got=None,
-                hint="your function returned None: did you forget to return it?",
-            )
-        try:
-            got = np.asarray(out, dtype=float)
-        except (TypeError, ValueError):
-            fail(
-                EXERCISE,
-                case,
-                expected=f"an array of shape {right.shape}",
-                got=f"{type(out).__name__}",
-            )
-        if got.shape != right.shape:
-            hint = (
-                "dL/dX has the shape (N, D_x) of X: one row per example, "
-                "one column per input."
-            )
-            if got.shape == (dims[0],) or got.shape == (1, dims[0]):
-                hint += (
-                    " Did you sum delta_1 over the rows (that is the gradient of b_1)?"
-                )
-            elif got.shape == (n, dims[1]):
-                hint += " You returned an (N, H) array: multiply delta_1 by W_1^T."
-            fail(
-                EXERCISE,
-                case,
-                expected=f"an array of shape {right.shape}",
-                got=f"shape {got.shape}",
-                hint=hint,
-            )
-        if not np.allclose(got, right, rtol=1e-6, atol=1e-10):
-            hint = next(
-                (
-                    h
-                    for value, h in mistakes.values()
-                    if value is not None
-                    and np.allclose(got, value, rtol=1e-6, atol=1e-10)
-                ),
-                "compute the forward pass, delta_2 = (Y_hat - Y) / N, "
-                "delta_1 = (delta_2 W_2^T) * sigmoid_grad(A1), "
-                "and return delta_1 W_1^T.",
-            )
-            fail(
-                EXERCISE,
-                case,
-                message="dL/dX is wrong.",
-                expected=right,
-                got=got,
-                hint=hint,
-            )
+        got = _call(fn, X, Y, params, dims, case)
+        compare(
+            EXERCISE,
+            case,
+            "dL/dX",
+            got,
+            right,
+            [(value, hint) for value, hint in mistakes.values()],
+            default_hint="compute the forward pass, delta_2 = (Y_hat - Y) / N, "
+            "delta_1 = (delta_2 W_2^T) * sigmoid_grad(A1), and return delta_1 W_1^T.",
+            rtol=1e-6,
+            atol=1e-10,
+        )
     passed(EXERCISE, len(CASES))
