@@ -253,9 +253,9 @@ _GRADS_HINT = (
     "params and your own state."
 )
 _SHARED_INSTANCES_HINT = (
-    "two optimisers share their state: keep it in the instance (self.velocities = ... "
-    "in __init__ or on the first call of step), not in a class attribute, a default "
-    "argument or a global variable."
+    "two optimisers share their state: keep it in the instance (attributes of self, "
+    "set in __init__ or on the first call of step), not in a class attribute, a "
+    "default argument or a global variable."
 )
 
 
