@@ -21,6 +21,7 @@ from .ch04_network import forward_backward_prop
 from .ch05_moons import backprop, calculate_loss, feedforward
 from .ch06_layers import layer_backward, layer_forward
 from .ch07_regression import regression_backward
+from .ch07_training import adam_step, momentum_step
 from .ch09_cnn import (
     bias_variable,
     conv2d,
@@ -47,6 +48,8 @@ __all__ = [
     "layer_forward",
     "layer_backward",
     "regression_backward",
+    "momentum_step",
+    "adam_step",
     "weight_variable",
     "bias_variable",
     "conv2d",
