@@ -12,3 +12,4 @@ from .ch07_regression import regression_backward  # noqa: E402,F401
 from .ch01_activations import sigmoid, sigmoid_grad, tanh_grad, relu, relu_grad  # noqa: E402,F401
 from .ch02_softmax import softmax, cross_entropy  # noqa: E402,F401
 from .ch09_cnn import weight_variable, bias_variable, conv2d, max_pool_2x2, train_step, glorot_stddev  # noqa: E402,F401
+from .ch08_generalisation import dropout_forward, dropout_backward  # noqa: E402,F401
