@@ -14,9 +14,9 @@ from nnlib.checks import ch08_generalisation as ch08
 from nnlib.dropout import dropout_backward as nnlib_backward
 from nnlib.dropout import dropout_forward as nnlib_forward
 
-# ------------------------------------------------------------------------------------------------
+# --------------------------------------------------------------------------------------
 # Exercise 8.1: dropout_forward
-# ------------------------------------------------------------------------------------------------
+# --------------------------------------------------------------------------------------
 
 
 def fwd_ref(x, p, rng, training=True):
@@ -35,7 +35,7 @@ def fwd_where(x, p, rng, training=True):
 
 
 def fwd_uniform(x, p, rng, training=True):
-    """Valid: rng.uniform draws the same numbers as rng.random; a mask of ones at p = 0."""
+    """Valid: rng.uniform draws what rng.random draws; a mask of ones at test time."""
     mask = rng.uniform(size=x.shape) >= p if training else np.ones(x.shape, bool)
     return x * (1.0 / (1.0 - p)) * mask if training else x.copy(), (mask, p)
 
@@ -134,14 +134,26 @@ def fwd_unfilled(x, p, rng, training=True):
 
 FORWARD_MISTAKES = {
     "no 1/(1-p) scaling": (fwd_no_scaling, r"must be divided by \(1 - p\)"),
-    "multiplied by (1-p)": (fwd_times_keep, r"divide the kept entries by \(1 - p\), do not"),
+    "multiplied by (1-p)": (
+        fwd_times_keep,
+        r"divide the kept entries by \(1 - p\), do not",
+    ),
     "scaled at test time too": (fwd_scale_at_test, r"nothing is scaled"),
     "dropping at test time": (fwd_drop_at_test, r"at test time .* nothing is dropped"),
-    "p used as keep probability": (fwd_p_is_keep, r"probability of DROPPING an entry, not of keeping"),
-    "kept entries divided by p": (fwd_keep_scaled_by_p, r"what the kept entries are divided by"),
+    "p used as keep probability": (
+        fwd_p_is_keep,
+        r"probability of DROPPING an entry, not of keeping",
+    ),
+    "kept entries divided by p": (
+        fwd_keep_scaled_by_p,
+        r"what the kept entries are divided by",
+    ),
     "inverted mask": (fwd_inverted_mask, r"mask is inverted"),
     "x modified in place": (fwd_in_place, r"modified its argument x in place"),
-    "mask from another generator": (fwd_global_rng, r"draw the mask exactly as the statement"),
+    "mask from another generator": (
+        fwd_global_rng,
+        r"draw the mask exactly as the statement",
+    ),
     "one draw per column": (fwd_one_per_column, r"one random number per ENTRY"),
     "cache holds the dropped entries": (fwd_cache_dropped, r"mask of the entries KEPT"),
     "cache without p": (fwd_cache_no_p, r"\(mask, p\)"),
@@ -149,11 +161,16 @@ FORWARD_MISTAKES = {
 }
 
 
-@pytest.mark.parametrize("fn", [fwd_ref, fwd_where, fwd_uniform, nnlib_forward],
-                         ids=["reference", "np.where + float mask", "rng.uniform", "nnlib"])
+@pytest.mark.parametrize(
+    "fn",
+    [fwd_ref, fwd_where, fwd_uniform, nnlib_forward],
+    ids=["reference", "np.where + float mask", "rng.uniform", "nnlib"],
+)
 def test_forward_accepts_right_answers(fn, capsys):
     ch08.dropout_forward(fn)
-    assert re.fullmatch(r"✓ dropout_forward: all \d+ checks passed\n", capsys.readouterr().out)
+    assert re.fullmatch(
+        r"✓ dropout_forward: all \d+ checks passed\n", capsys.readouterr().out
+    )
 
 
 @pytest.mark.parametrize("mistake", FORWARD_MISTAKES, ids=list(FORWARD_MISTAKES))
@@ -185,9 +202,9 @@ def test_forward_expects_a_function():
         ch08.dropout_forward(np.zeros(3))
 
 
-# ------------------------------------------------------------------------------------------------
+# --------------------------------------------------------------------------------------
 # Exercise 8.2: dropout_backward
-# ------------------------------------------------------------------------------------------------
+# --------------------------------------------------------------------------------------
 
 
 def bwd_ref(dout, cache):
@@ -281,11 +298,14 @@ BACKWARD_MISTAKES = {
 }
 
 
-@pytest.mark.parametrize("fn", [bwd_ref, bwd_where, nnlib_backward],
-                         ids=["reference", "np.where", "nnlib"])
+@pytest.mark.parametrize(
+    "fn", [bwd_ref, bwd_where, nnlib_backward], ids=["reference", "np.where", "nnlib"]
+)
 def test_backward_accepts_right_answers(fn, capsys):
     ch08.dropout_backward(fn)
-    assert re.fullmatch(r"✓ dropout_backward: all \d+ checks passed\n", capsys.readouterr().out)
+    assert re.fullmatch(
+        r"✓ dropout_backward: all \d+ checks passed\n", capsys.readouterr().out
+    )
 
 
 @pytest.mark.parametrize("mistake", BACKWARD_MISTAKES, ids=list(BACKWARD_MISTAKES))
