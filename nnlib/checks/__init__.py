@@ -22,6 +22,7 @@ from .ch05_moons import backprop, calculate_loss, feedforward
 from .ch06_layers import layer_backward, layer_forward
 from .ch07_regression import regression_backward
 from .ch07_training import adam_step, momentum_step
+from .ch08_generalisation import dropout_backward, dropout_forward
 from .ch09_cnn import (
     bias_variable,
     conv2d,
@@ -50,6 +51,8 @@ __all__ = [
     "regression_backward",
     "momentum_step",
     "adam_step",
+    "dropout_forward",
+    "dropout_backward",
     "weight_variable",
     "bias_variable",
     "conv2d",
