@@ -9,6 +9,9 @@ from .gradcheck import gradcheck_naive, numerical_gradient, relative_error
 from .losses import cross_entropy, log_softmax, mean_squared_error, one_hot, softmax, softmax_cross_entropy
 from .network import forward_backward_prop, pack_params, param_count, unpack_params
 from .layers import Layer, init_weights, layer_backward, layer_forward
+from .optim import SGD, Adam
+from .dropout import dropout_backward, dropout_forward
+from .conv import conv2d_backward, conv2d_forward, max_pool_backward, max_pool_forward
 from .mlp import MLP
 from .plotting import plot_decision_boundaries, plot_decision_boundary, plot_loss_curves
 from .datasets import load_mnist
