@@ -49,7 +49,7 @@ _OUTPUTS = ("softmax", "linear")
 
 
 class MLP:
-    """A fully connected network trained by mini-batch SGD with momentum.
+    """A fully connected network trained by mini-batch SGD with momentum, or Adam.
 
     Parameters
     ----------
@@ -440,20 +440,39 @@ class MLP:
         X,
         y,
         epochs,
-        learning_rate,
+        learning_rate=None,
         batch_size=None,
         momentum=0.0,
         progress=False,
         validation_data=None,
         shuffle=True,
         blas_threads=None,
+        optimizer=None,
     ):
-        """Train by mini-batch SGD with (heavy-ball) momentum on the batch-mean loss.
+        """Train on the batch-mean loss by mini-batch SGD with momentum, or Adam.
 
         For each mini-batch, with ``g`` the gradient of the batch-mean loss plus
         the L2 term: ``v <- momentum * v - learning_rate * g``, ``theta <- theta + v``
         (``v`` starts at 0 in every call; with ``momentum=0`` this is plain SGD).
-        The steps are taken by :func:`nnlib.trainer.train`, in place.
+        Or, with ``optimizer=nnlib.Adam(...)``, the update of
+        :class:`nnlib.Adam` (Kingma & Ba 2015, Algorithm 1). The steps are taken by
+        :func:`nnlib.trainer.train`, in place, and are those of
+        ``optimizer.step(net.parameters(), net.compute_gradients(Xb, yb)[1])`` on
+        the same mini-batches.
+
+        **The rule for the settings:** give either ``learning_rate`` (and
+        optionally ``momentum``), or an ``optimizer``, which carries its own
+        settings; with an optimizer, ``learning_rate`` and ``momentum`` must stay
+        at their defaults (None and 0.0), or fit raises a ``ValueError`` naming
+        both. ``optimizer=SGD(lr, momentum=mu)`` gives exactly the results of
+        ``learning_rate=lr, momentum=mu``.
+
+        **The optimizer's state:** fit reads the instance's hyperparameters
+        (``learning_rate``, ``momentum``; ``learning_rate``, ``beta1``, ``beta2``,
+        ``eps``) when it is called and keeps its own state: velocities, moments and
+        Adam's step count start at 0 in every call (``t = 1`` on the first step of
+        each call) and the instance is not modified, so one instance can be
+        passed to several fits, or several networks, each starting afresh.
 
         Parameters
         ----------
@@ -465,13 +484,13 @@ class MLP:
             linear: targets of shape (N, K), or (N,) when K = 1.
         epochs : int
             Passes over the data (>= 1).
-        learning_rate : float
-            Step size (> 0).
+        learning_rate : float, optional
+            Step size (> 0). Required unless ``optimizer`` is given; None then.
         batch_size : int, optional
             Examples per step; None (default) means the whole set (full-batch
             gradient descent). A value above N is clipped to N.
         momentum : float
-            In [0, 1).
+            In [0, 1). Must stay 0.0 when ``optimizer`` is given.
         progress : bool
             Show a tqdm progress bar (``tqdm.auto``) with the running loss.
         validation_data : tuple (X_val, y_val), optional
@@ -483,6 +502,11 @@ class MLP:
             Threads of the BLAS library (which does the matrix products) during
             training, through ``threadpoolctl.threadpool_limits``. ``None``
             (default) leaves them as configured.
+        optimizer : nnlib.SGD or nnlib.Adam, optional
+            The update rule and its settings, instead of ``learning_rate`` and
+            ``momentum`` (see the rule above). Exactly these two classes (not
+            subclasses: the rules are re-implemented in place, so another
+            ``step`` would be ignored).
 
         Returns
         -------
@@ -495,9 +519,20 @@ class MLP:
 
         Raises
         ------
+        TypeError
+            If neither ``learning_rate`` nor ``optimizer`` is given, or
+            ``optimizer`` is not an SGD or Adam instance.
+        ValueError
+            If ``optimizer`` is given together with a ``learning_rate`` or a
+            non-zero ``momentum``.
         FloatingPointError
             If the loss becomes NaN or infinite; the parameters are then
             restored to their values before the call.
+
+        Examples
+        --------
+        >>> net.fit(X, y, epochs=20, learning_rate=0.1, momentum=0.9)  # doctest: +SKIP
+        >>> net.fit(X, y, epochs=20, optimizer=Adam(0.01))  # doctest: +SKIP
         """
         func = "MLP.fit"
         X, y = self._check_Xy(X, y, func)
@@ -529,5 +564,6 @@ class MLP:
             blas_threads=blas_threads,
             rng=self._rng,
             func=func,
+            optimizer=optimizer,
         )
         return self.history_

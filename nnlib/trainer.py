@@ -1,4 +1,4 @@
-"""The training loop of :class:`nnlib.MLP`: mini-batch SGD with momentum, in place.
+"""The training loop of :class:`nnlib.MLP`: mini-batch SGD, momentum or Adam, in place.
 
 :meth:`MLP.fit` checks its data and calls :func:`train`. Every step computes
 what the model's own forward and backward passes compute (the unit tests check
@@ -9,25 +9,34 @@ that both agree), but in buffers allocated once, with in-place numpy operations:
 * output: ``D = lr * dL/dZ_L``, in place of the scores: softmax + cross-entropy
   (:func:`nnlib.losses.softmax_cross_entropy`) or ``Z - Y``;
 * backward: ``GW_l = A_{l-1}^T D``, ``Gb_l = 1^T D``, ``D <- (D W_l^T) * T_{l-1}``
-  (the weight gradients come out of the products already scaled by ``lr``);
-* update: ``V <- mu V - G``, ``theta <- theta + V``.
+  (for SGD the weight gradients come out of the products already scaled by
+  ``lr``; for Adam, which needs the gradient itself, the scale is 1);
+* update, SGD: ``V <- mu V - G``, ``theta <- theta + V`` (``theta <- theta - G``
+  when ``mu = 0``);
+* update, Adam (Kingma & Ba 2015, Algorithm 1, as :class:`nnlib.Adam`):
+  ``t <- t + 1``, ``M <- beta1 M + (1 - beta1) G``,
+  ``V <- beta2 V + (1 - beta2) G^2``,
+  ``theta <- theta - lr (M / (1 - beta1^t)) / (sqrt(V / (1 - beta2^t)) + eps)``.
 
 All the parameters live in one vector ``theta`` (the layout of
 :meth:`MLP.get_params_vector`), the ``W_l`` and ``b_l`` being views of it, and so
-do their gradients ``G`` and velocities ``V``: the update is three passes over
-one array rather than three calls per parameter. The network's own parameters
-are written back at the end of every epoch.
+do their gradients ``G``, velocities ``V`` and Adam's moments ``M`` and ``V``:
+the update is a few passes over one array rather than a few calls per
+parameter. The network's own parameters are written back at the end of every
+epoch.
 """
 
 from __future__ import annotations
 
 import contextlib
 import math
+import numbers
 
 import numpy as np
 
 from ._validation import check_int, check_number, describe
 from .losses import softmax_cross_entropy
+from .optim import SGD, Adam
 
 __all__ = ["train"]
 
@@ -61,16 +70,27 @@ _ACTIVATIONS_ = {"relu": _relu_, "tanh": _tanh_, "sigmoid": _sigmoid_, "identity
 
 
 class _Step:
-    """One SGD step of an MLP on a mini-batch, in buffers allocated once."""
+    """One SGD or Adam step of an MLP on a mini-batch, in buffers allocated once.
 
-    def __init__(self, net, batch, lr, mu, theta):
+    ``adam`` is None for SGD (with momentum ``mu``), or ``(beta1, beta2, eps)``;
+    ``lr`` is the learning rate in both cases.
+    """
+
+    def __init__(self, net, batch, lr, mu, theta, adam=None):
         sizes, dtype = net.layer_sizes, net.dtype
         self.lr, self.mu, self.reg = lr, mu, net.reg_lambda
+        self.adam = adam
+        # the factor of the gradients as the backward pass computes them: lr for
+        # SGD (so G is the step itself), 1 for Adam (which needs the gradient)
+        self.scale = 1.0 if adam is not None else lr
         self.softmax = net.output == "softmax"
         self.f_ = _ACTIVATIONS_[net.activation]
         # W1, b1, W2, b2, ... in one vector, and their gradients and velocities
+        # (SGD with momentum) or moments and scratch (Adam)
         self.theta, self.G = theta, np.empty_like(theta)
-        self.V = np.zeros_like(theta) if mu else None
+        self.V = np.zeros_like(theta) if (mu or adam is not None) else None
+        if adam is not None:
+            self.M, self.S, self.t = np.zeros_like(theta), np.empty_like(theta), 0
         self.W, self.b, self.GW, self.Gb = [], [], [], []
         ofs = 0
         for n_in, n_out in zip(sizes[:-1], sizes[1:], strict=True):
@@ -132,14 +152,15 @@ class _Step:
         z = Z[-1]  # column-major: (W^T A^T) written through its row-major transpose
         np.matmul(W[-1].T, a.T, out=z.T)
         z += b[-1]
-        # output: the loss, and D = lr * dL/dZ in place
+        # output: the loss, and D = scale * dL/dZ in place
         if self.softmax:
             loss, d = softmax_cross_entropy(z, yb, out=z, check_input=False)
-            d *= self.lr
+            if self.adam is None:
+                d *= self.scale
         else:
             z -= yb
             loss = 0.5 * float(np.vdot(z, z)) / nb
-            z *= self.lr / nb
+            z *= self.scale / nb
             d = z
         if self.reg:
             loss += 0.5 * self.reg * sum(float(np.vdot(w, w)) for w in W)
@@ -158,9 +179,11 @@ class _Step:
         # update
         if self.reg:
             for w, gw, r in zip(W, GW, self.R, strict=True):
-                np.multiply(w, self.lr * self.reg, out=r)
+                np.multiply(w, self.scale * self.reg, out=r)
                 gw += r
-        if self.mu:
+        if self.adam is not None:
+            self._adam_update()
+        elif self.mu:
             V = self.V
             V *= self.mu
             V -= self.G
@@ -168,6 +191,89 @@ class _Step:
         else:
             self.theta -= self.G
         return loss
+
+    def _adam_update(self):
+        """Adam's step from the gradient G, in the order of operations of nnlib.Adam."""
+        b1, b2, eps = self.adam
+        G, M, V, S = self.G, self.M, self.V, self.S
+        self.t += 1
+        corr1, corr2 = 1.0 - b1**self.t, 1.0 - b2**self.t
+        M *= b1  # M <- b1 M + (1 - b1) G
+        np.multiply(G, 1.0 - b1, out=S)
+        M += S
+        V *= b2  # V <- b2 V + (1 - b2) G^2
+        np.multiply(G, 1.0 - b2, out=S)
+        S *= G
+        V += S
+        np.divide(V, corr2, out=G)  # G <- sqrt(V / corr2) + eps (G is used up)
+        np.sqrt(G, out=G)
+        G += eps
+        np.divide(M, corr1, out=S)  # S <- lr * (M / corr1) / G
+        S *= self.lr
+        S /= G
+        self.theta -= S
+
+
+def _check_fraction(value, func, name):
+    """A number in [0, 1): momentum and Adam's betas."""
+    value = check_number(value, func, name, minimum=0)
+    if value >= 1:
+        raise ValueError(f"{func} expects {name} in [0, 1), got {value}")
+    return value
+
+
+def _optimizer_settings(optimizer, learning_rate, momentum, func):
+    """``(lr, mu, adam)`` for :class:`_Step` from an SGD or Adam instance.
+
+    The rule: with an optimizer, ``learning_rate`` and ``momentum`` stay at their
+    defaults (None and 0.0); the optimizer carries the settings.
+    """
+    # exact types: the update rules are re-implemented here, so a subclass with
+    # another step() would be silently ignored
+    if type(optimizer) not in (SGD, Adam):
+        hint = ""
+        if isinstance(optimizer, type) and issubclass(optimizer, (SGD, Adam)):
+            hint = f" (the class itself: create one, e.g. {optimizer.__name__}(...))"
+        elif isinstance(optimizer, (SGD, Adam)):
+            hint = " (a subclass: its own update rule would be ignored)"
+        raise TypeError(
+            f"{func} expects optimizer to be an nnlib.SGD or nnlib.Adam instance, "
+            f"got {describe(optimizer)}{hint}"
+        )
+    name = type(optimizer).__name__
+    if learning_rate is not None:
+        raise ValueError(
+            f"{func} got both optimizer={optimizer!r} and "
+            f"learning_rate={learning_rate!r}: with an optimizer its own settings "
+            "are used, so leave learning_rate at None and set the rate on the "
+            f"optimizer, {name}(learning_rate=...)"
+        )
+    # with numbers.Real, a string or None is reported here too, not compared to 0
+    if isinstance(momentum, bool) or not (
+        isinstance(momentum, numbers.Real) and momentum == 0
+    ):
+        where = (
+            "SGD(learning_rate, momentum=...)"
+            if name == "SGD"
+            else "Adam's beta1, its own momentum-like decay,"
+        )
+        raise ValueError(
+            f"{func} got both optimizer={optimizer!r} and momentum={momentum!r}: "
+            f"with an optimizer its own settings are used, so leave momentum at "
+            f"0.0 and set it through {where} instead"
+        )
+    # the instance's attributes can have been changed since it was made: check them
+    lr = check_number(
+        optimizer.learning_rate, func, "optimizer.learning_rate", minimum=0, strict=True
+    )
+    if name == "SGD":
+        return lr, _check_fraction(optimizer.momentum, func, "optimizer.momentum"), None
+    adam = (
+        _check_fraction(optimizer.beta1, func, "optimizer.beta1"),
+        _check_fraction(optimizer.beta2, func, "optimizer.beta2"),
+        check_number(optimizer.eps, func, "optimizer.eps", minimum=0, strict=True),
+    )
+    return lr, 0.0, adam
 
 
 def train(
@@ -184,8 +290,9 @@ def train(
     blas_threads=None,
     rng=None,
     func="MLP.fit",
+    optimizer=None,
 ):
-    """Train ``net`` by mini-batch SGD with momentum; the loop behind :meth:`MLP.fit`.
+    """Train ``net`` by mini-batch SGD (momentum) or Adam: the loop of :meth:`MLP.fit`.
 
     Parameters
     ----------
@@ -198,6 +305,9 @@ def train(
         network's dtype for a linear one.
     epochs, learning_rate, batch_size, momentum, progress, shuffle, blas_threads
         As in :meth:`MLP.fit` (checked here).
+    optimizer : nnlib.SGD or nnlib.Adam, optional
+        As in :meth:`MLP.fit` (checked here): its hyperparameters are used, its state
+        is neither read nor changed.
     validation_data : tuple (X_val, y_val), optional
         Already checked; ``net.loss`` is evaluated on it after every epoch.
     rng : numpy.random.Generator
@@ -211,14 +321,23 @@ def train(
         ``{"loss": [...], "val_loss": [...]}`` as documented in :meth:`MLP.fit`.
     """
     epochs = check_int(epochs, func, "epochs", minimum=1)
-    lr = check_number(learning_rate, func, "learning_rate", minimum=0, strict=True)
+    if optimizer is None:
+        if learning_rate is None:
+            raise TypeError(
+                f"{func} expects a learning_rate (a number > 0) or an optimizer "
+                "(nnlib.SGD or nnlib.Adam instance), got neither"
+            )
+        lr = check_number(learning_rate, func, "learning_rate", minimum=0, strict=True)
+        mu = _check_fraction(momentum, func, "momentum")
+        adam = None
+        setting = f"learning_rate={lr:g}"
+    else:
+        lr, mu, adam = _optimizer_settings(optimizer, learning_rate, momentum, func)
+        setting = repr(optimizer)
     n = X.shape[0]
     batch = n
     if batch_size is not None:
         batch = min(check_int(batch_size, func, "batch_size", minimum=1), n)
-    mu = check_number(momentum, func, "momentum", minimum=0)
-    if mu >= 1:
-        raise ValueError(f"{func} expects momentum in [0, 1), got {mu}")
     for flag, name in ((progress, "progress"), (shuffle, "shuffle")):
         if not isinstance(flag, (bool, np.bool_)):
             raise TypeError(
@@ -238,7 +357,7 @@ def train(
     if validation_data is not None:
         history["val_loss"] = []
     saved = net.get_params_vector()
-    step = _Step(net, batch, lr, mu, saved.copy())
+    step = _Step(net, batch, lr, mu, saved.copy(), adam)
     n_batches = -(-n // batch)
     bar = None
     if progress:
@@ -263,7 +382,7 @@ def train(
                         raise FloatingPointError(
                             f"{func}: the loss became {loss} at epoch {epoch + 1}, "
                             f"mini-batch {k + 1}, so training diverged with "
-                            f"learning_rate={lr:g}. Try a smaller learning rate (for "
+                            f"{setting}. Try a smaller learning rate (for "
                             f"example {lr / 10:g}) or inputs scaled to a small range; "
                             "the parameters were restored to their values before fit."
                         )
