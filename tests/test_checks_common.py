@@ -3,8 +3,9 @@
 Every check calls the student's function through ``run``: these tests pin what
 it promises on its own (copies of the arguments, inputs modified in place named,
 None, lists and other dtypes rejected, stdout captured, exceptions turned into
-failures that name the exercise and the line, unfilled exercises passed through)
-and that IPython shows a failure as its message, not as a traceback.
+failures that name the exercise and the line, unfilled exercises passed through,
+arguments the function must change in place handed over as they are) and that
+IPython shows a failure as its message, not as a traceback.
 """
 
 import numpy as np
@@ -171,3 +172,57 @@ def test_values_that_print_alike_show_their_largest_difference():
         "they print alike: the largest difference is 1e-07 at index (1,); "
         "dtypes float64" in message
     )
+
+
+def test_an_argument_to_modify_in_place_is_handed_over_and_not_reported():
+    params, grads = [np.ones(2), np.zeros(3)], [np.full(2, 0.5), np.ones(3)]
+    arrays = list(params)
+    seen = []
+
+    def step(params, grads):
+        seen.append((params, grads))
+        for p, g in zip(params, grads, strict=True):
+            p -= g
+
+    result, _ = run(
+        "ex", "a case", step, (params, grads), ("params", "grads"), modifies=("params",)
+    )
+    assert result is None  # accepted: the function's work is the change it makes
+    assert seen[0][0] is params  # the very list, holding the very arrays
+    assert all(a is b for a, b in zip(params, arrays, strict=True))
+    assert np.array_equal(params[0], [0.5, 0.5])
+    assert np.array_equal(params[1], [-1.0] * 3)
+    assert seen[0][1][0] is not grads[0]  # the other arguments are still copies
+
+
+@pytest.mark.parametrize(
+    "step, message",
+    [
+        (
+            lambda params, grads: params.__setitem__(1, params[1] - grads[1]),
+            r"(?s)put something else into the list params: params\[1\] \(b\) now "
+            r"holds \[-1., -1., -1.\].*the list now holds new arrays"
+            r".*Hint: change the arrays of params themselves, in place",
+        ),
+        (lambda params, grads: params.pop(), r"params\[1\] \(b\) now has only 1"),
+        (
+            lambda params, grads: grads[1].fill(2.0),
+            r"modified grads\[1\] in place: grads\[1\]\[0\] was 1 before",
+        ),
+    ],
+)
+def test_an_argument_to_modify_in_place_must_keep_its_arrays(step, message):
+    with pytest.raises(CheckFailure, match=message):
+        run(
+            "ex",
+            "a case",
+            step,
+            ([np.ones(2), np.zeros(3)], [np.full(2, 0.5), np.ones(3)]),
+            (("params", ("W", "b")), "grads"),
+            modifies=("params",),
+        )
+
+
+def test_modifies_must_name_an_argument():
+    with pytest.raises(ValueError, match="names no argument"):
+        run("ex", "a case", lambda x: x, (np.ones(1),), ("x",), modifies=("y",))

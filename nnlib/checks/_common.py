@@ -1,7 +1,8 @@
 """The machinery of every exercise check: one runner, one message format.
 
 A check calls the student's function through :func:`run` on a handful of cases.
-The runner hands it copies of the arguments, and a failure in any case raises
+The runner hands it copies of the arguments (but for those it must change in
+place, which the check then inspects), and a failure in any case raises
 :class:`CheckFailure` (an ``AssertionError``) with a message that names the
 exercise, the case, what was expected, what came back and, where the evidence
 fits a classic mistake, a hint. When every case agrees the check prints one line.
@@ -369,29 +370,32 @@ def _copy(value):
     return value
 
 
+def _name(name) -> str:
+    return name if isinstance(name, str) else name[0]
+
+
 def _labelled(values, names):
-    """``(label, value)`` for every array among ``values``, looking into tuples.
+    """``(label, key, short, value)`` for every array among ``values``, in tuples too.
 
     ``names`` has one entry per value: a name, or ``(name, element names)``
-    for a tuple, whose elements are then called ``cache[3] (probs)``.
+    for a tuple, whose elements are then called ``cache[3] (probs)``. ``key``
+    (the element's name, else the argument's) chooses the hint; ``short``
+    (the element's name, else the label) is indexed in the message: ``probs[0, 1]``.
     """
     for value, name in zip(values, names, strict=True):
         name, parts = (name, ()) if isinstance(name, str) else name
         if isinstance(value, (tuple, list)):
             for i, v in enumerate(value):
                 part = parts[i] if i < len(parts) else None
+                label = f"{name}[{i}] ({part})" if part else f"{name}[{i}]"
                 if isinstance(v, np.ndarray):
-                    yield (
-                        (f"{name}[{i}] ({part})" if part else f"{name}[{i}]"),
-                        part or name,
-                        v,
-                    )
+                    yield label, part or name, part or label, v
         elif isinstance(value, np.ndarray):
-            yield name, name, value
+            yield name, name, name, value
 
 
 def _check_unchanged(exercise, case, before, after, names, tolerance, hints):
-    for (label, short, old), (_, _, new) in zip(
+    for (label, key, short, old), (*_, new) in zip(
         _labelled(before, names), _labelled(after, names), strict=False
     ):
         if old.shape != new.shape:
@@ -414,10 +418,34 @@ def _check_unchanged(exercise, case, before, after, names, tolerance, hints):
             "it).",
             expected=old,
             got=new,
-            hint=hints.get(short)
+            hint=hints.get(key)
             or "compute the result in a new array: operations such as x -= ..., "
             "x[mask] = ... or np.exp(x, out=x) change the caller's array, and d = x "
             "does not copy (both names refer to one array): start from d = x.copy().",
+        )
+
+
+def _check_kept(exercise, case, before, after, name, hints):
+    """An argument to be modified in place must still hold the arrays handed over."""
+    name, parts = (name, ()) if isinstance(name, str) else name
+    for i, old in enumerate(before):
+        if i < len(after) and after[i] is old:
+            continue
+        part = f" ({parts[i]})" if i < len(parts) else ""
+        now = (
+            f"holds {_describe(after[i])}"
+            if i < len(after)
+            else f"has only {len(after)} items"
+        )
+        fail(
+            exercise,
+            case,
+            f"your function put something else into the list {name}: {name}[{i}]"
+            f"{part} now {now} instead of the array it was handed (the list now "
+            "holds new arrays): the caller keeps the arrays, not the list.",
+            hint=hints.get(name)
+            or f"change the arrays of {name} themselves, in place (p += ..., p[...] = "
+            f"...): {name}[i] = ... only rebinds a slot of the list.",
         )
 
 
@@ -447,6 +475,7 @@ def run(
     hints=(),
     in_place_hints=None,
     tolerance=0.0,
+    modifies=(),
 ):
     """Call the student's ``fn(*args)`` as every check does: ``(result, printed)``.
 
@@ -455,6 +484,14 @@ def run(
       per argument, or ``(name, element names)`` for a tuple), with the hint
       ``in_place_hints`` gives for that name, if any. ``tolerance`` allows
       changes by that much round-off, relative to the largest entry.
+    * ``modifies`` names the arguments that the contract says ``fn`` must
+      change in place (``params`` of an optimiser's step): those are handed
+      over as they are, not copied, so the check sees the changes in its own
+      arrays (and state the function keeps by ``id`` stays valid from one call
+      to the next), and a ``None`` result is then accepted. Such a list must
+      still hold the very arrays it held (``params[i] = p - ...`` leaves the
+      caller's array unchanged): a replaced item fails the check, with the hint
+      ``in_place_hints`` gives for the argument's name, if any.
     * What it prints is captured and returned; numpy warnings become errors.
     * An exception inside ``fn`` fails the check with the line where it was
       raised and the hint of the first ``(piece of the message, hint)`` of
@@ -469,7 +506,18 @@ def run(
             f"checks.{exercise} expects the function you wrote, got "
             f"{type(fn).__name__} {fn!r}"
         )
-    given = tuple(_copy(a) for a in args)
+    if set(modifies) - {_name(n) for n in names}:
+        raise ValueError(f"modifies={modifies!r} names no argument among {names!r}")
+    copied = [_name(n) not in modifies for n in names]
+
+    def only(values):
+        return [v for v, c in zip(values, copied, strict=True) if c]
+
+    given = tuple(_copy(a) if c else a for a, c in zip(args, copied, strict=True))
+    held = [
+        None if c or not isinstance(a, list) else list(a)
+        for a, c in zip(args, copied, strict=True)
+    ]
     out = io.StringIO()
     try:
         with warnings.catch_warnings(), contextlib.redirect_stdout(out):
@@ -489,10 +537,20 @@ def run(
         printed = f"\n  it printed: {printed[-300:]!r}" if printed else ""
         hint = next((h for piece, h in (*hints, *ERROR_HINTS) if piece in text), None)
         fail(exercise, case, what + _line_of(fn, exc) + printed, hint=hint)
+    in_place_hints = in_place_hints or {}
     _check_unchanged(
-        exercise, case, args, given, names, tolerance, in_place_hints or {}
+        exercise,
+        case,
+        only(args),
+        only(given),
+        only(names),
+        tolerance,
+        in_place_hints,
     )
-    if result is None:
+    for before, after, name in zip(held, given, names, strict=True):
+        if before is not None:
+            _check_kept(exercise, case, before, after, name, in_place_hints)
+    if result is None and not modifies:
         fail(
             exercise,
             case,
