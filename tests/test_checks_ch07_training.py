@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 
 from nnlib import checks
-from nnlib.checks import ch07_training
+from nnlib.checks._common import CheckFailure
 from nnlib.optim import SGD, Adam
 
 # --------------------------------------------------------------------------------------
@@ -264,7 +264,7 @@ def test_momentum_check_accepts_right_steps(name, capsys):
 @pytest.mark.parametrize("name", MOMENTUM_MISTAKES)
 def test_momentum_check_rejects_planted_mistake(name, capsys):
     cls, hint = MOMENTUM_MISTAKES[name]
-    with pytest.raises(ch07_training.CheckFailure) as info:
+    with pytest.raises(CheckFailure) as info:
         checks.momentum_step(cls)
     message = str(info.value)
     assert isinstance(info.value, AssertionError)
@@ -483,7 +483,7 @@ def test_adam_check_accepts_right_steps(name, capsys):
 @pytest.mark.parametrize("name", ADAM_MISTAKES)
 def test_adam_check_rejects_planted_mistake(name, capsys):
     cls, hint = ADAM_MISTAKES[name]
-    with pytest.raises(ch07_training.CheckFailure) as info:
+    with pytest.raises(CheckFailure) as info:
         checks.adam_step(cls)
     message = str(info.value)
     assert message.startswith("AdamOptimizer.step is not right yet, for ")
@@ -501,7 +501,7 @@ def test_adam_check_lets_not_implemented_through():
 
 
 def test_messages_show_the_case_the_step_and_the_values():
-    with pytest.raises(ch07_training.CheckFailure) as info:
+    with pytest.raises(CheckFailure) as info:
         checks.adam_step(ADAM_MISTAKES["no bias correction"][0])
     lines = str(info.value).splitlines()
     assert "step 1" in lines[0]
