@@ -2,14 +2,17 @@
 
 Its activations against nnlib.activations, and its steps against MLP's own gradients in
 the cases test_mlp does not cover (no hidden layer, shuffled mini-batches with momentum,
-parameters written back every epoch).
+parameters written back every epoch); its SGD, momentum and Adam steps against the
+readable path, ``compute_gradients`` then ``optimizer.step``.
 """
+
+import copy
 
 import numpy as np
 import pytest
 
 import nnlib
-from nnlib import MLP
+from nnlib import MLP, SGD, Adam
 from nnlib.trainer import _ACTIVATIONS_
 
 
@@ -121,3 +124,115 @@ def test_parameters_written_back_every_epoch_velocity_restarts_every_call():
         rtol=0,
         atol=1e-12,
     )
+
+
+# ------------------------------------------------- fit(optimizer=...) = optimizer.step
+
+
+OPTIMIZERS = {
+    "sgd": lambda: SGD(0.1),
+    "momentum": lambda: SGD(0.1, momentum=0.9),
+    "adam": lambda: Adam(0.01),
+}
+
+
+def readable_path(net, X, y, optimizer, batches):
+    """compute_gradients on each mini-batch, then optimizer.step: the chapters' way."""
+    for rows in batches:
+        net.compute_gradients(X[rows], y[rows])
+        optimizer.step(net.parameters(), net.gradients())
+    return net.get_params_vector()
+
+
+@pytest.mark.parametrize("kind", list(OPTIMIZERS))
+@pytest.mark.parametrize(
+    "act, output", [("tanh", "softmax"), ("relu", "linear"), ("sigmoid", "softmax")]
+)
+def test_fast_path_takes_the_steps_of_optimizer_step(kind, act, output):
+    """Shuffled mini-batches (a short last one), L2, three epochs, float64."""
+    rng = np.random.default_rng(12)
+    X = rng.normal(size=(11, 3))
+    y = rng.integers(0, 3, size=11) if output == "softmax" else rng.normal(size=(11, 3))
+
+    def make():
+        return MLP([3, 6, 5, 3], activation=act, output=output, reg_lambda=0.05, seed=7)
+
+    net, ref = make(), make()
+    start = ref.get_params_vector()
+    net.fit(X, y, epochs=3, batch_size=4, optimizer=OPTIMIZERS[kind]())
+    batches = []
+    for _ in range(3):  # the order fit draws from the network's generator
+        order = ref._rng.permutation(11)
+        batches += [order[0:4], order[4:8], order[8:11]]
+    expected = readable_path(ref, X, y, OPTIMIZERS[kind](), batches)
+    assert np.linalg.norm(expected - start) > 0.05  # the steps moved the parameters
+    assert np.allclose(net.get_params_vector(), expected, rtol=0, atol=1e-12)
+    # and the three rules are different rules: no other one gives these parameters
+    for other in set(OPTIMIZERS) - {kind}:
+        alt = make()
+        alt.fit(X, y, epochs=3, batch_size=4, optimizer=OPTIMIZERS[other]())
+        assert not np.allclose(alt.get_params_vector(), expected, rtol=0, atol=1e-4)
+
+
+def test_fast_path_matches_optimizer_step_in_float32():
+    X, y = np.random.default_rng(13).normal(size=(8, 3)), np.arange(8) % 3
+    net = MLP([3, 5, 3], activation="tanh", seed=1, dtype=np.float32)
+    ref = MLP([3, 5, 3], activation="tanh", seed=1, dtype=np.float32)
+    net.fit(X, y, epochs=4, batch_size=3, shuffle=False, optimizer=Adam(0.01))
+    batches = [np.arange(0, 3), np.arange(3, 6), np.arange(6, 8)] * 4
+    expected = readable_path(ref, X.astype(np.float32), y, Adam(0.01), batches)
+    assert net.get_params_vector().dtype == expected.dtype == np.float32
+    assert np.allclose(net.get_params_vector(), expected, rtol=0, atol=1e-6)
+
+
+def test_first_adam_step_is_lr_times_the_sign_of_the_gradient():
+    """At t = 1 the bias correction makes m_hat = g and v_hat = g^2 (Algorithm 1 of
+    Kingma & Ba): the step is -lr * g / (|g| + eps), whatever the scale of g."""
+    X, y = np.random.default_rng(14).normal(size=(6, 3)) * 50, np.arange(6) % 2
+    net = MLP([3, 4, 2], activation="tanh", reg_lambda=0.1, seed=2)
+    theta = net.get_params_vector()
+    _, g = net.loss_and_grad(theta, X, y)
+    lr, eps = 0.02, 1e-3
+    net.fit(X, y, epochs=1, shuffle=False, optimizer=Adam(lr, eps=eps))
+    assert np.allclose(
+        net.get_params_vector(), theta - lr * g / (np.abs(g) + eps), rtol=0, atol=1e-12
+    )
+
+
+def test_sgd_instance_gives_exactly_learning_rate_and_momentum():
+    X, y = np.random.default_rng(15).normal(size=(9, 3)), np.arange(9) % 3
+    runs = []
+    for kwargs in (
+        dict(learning_rate=0.2, momentum=0.7),
+        dict(optimizer=SGD(0.2, momentum=0.7)),
+    ):
+        net = MLP([3, 5, 3], seed=3)
+        history = net.fit(X, y, epochs=3, batch_size=4, **kwargs)
+        runs.append((net.get_params_vector(), history))
+    assert np.array_equal(runs[0][0], runs[1][0])
+    assert runs[0][1] == runs[1][1]
+
+
+def test_fit_leaves_the_optimizer_alone_and_restarts_its_state_every_call():
+    X, y = np.random.default_rng(16).normal(size=(9, 3)), np.arange(9) % 3
+    adam = Adam(0.05)
+    used = Adam(0.05)  # an instance with state of its own: t = 2, moments set
+    for _ in range(2):
+        used.step([np.ones(3)], [np.full(3, 0.5)])
+    before = copy.deepcopy(vars(adam)), copy.deepcopy(vars(used))
+    once, twice = MLP([3, 5, 3], seed=4), MLP([3, 5, 3], seed=4)
+    once.fit(X, y, epochs=2, batch_size=5, shuffle=False, optimizer=adam)
+    twice.fit(X, y, epochs=1, batch_size=5, shuffle=False, optimizer=used)
+    twice.fit(X, y, epochs=1, batch_size=5, shuffle=False, optimizer=adam)
+    for instance, saved in zip((adam, used), before, strict=True):
+        assert vars(instance).keys() == saved.keys()
+        for key, value in saved.items():
+            assert np.array_equal(vars(instance)[key], value), key
+    # a new call starts at t = 1 with zero moments, even from a used instance
+    batches = [np.arange(0, 5), np.arange(5, 9)]
+    ref = MLP([3, 5, 3], seed=4)
+    readable_path(ref, X, y, Adam(0.05), batches)
+    expected = readable_path(ref, X, y, Adam(0.05), batches)
+    assert np.allclose(twice.get_params_vector(), expected, rtol=0, atol=1e-12)
+    # which is not what one call of two epochs does (the state carries on there)
+    assert not np.allclose(once.get_params_vector(), expected, rtol=0, atol=1e-4)
