@@ -1,5 +1,5 @@
 """Unit tests for nnlib.mlp and nnlib.trainer: gradients, one SGD step by hand,
-overfitting, momentum, label formats, bad inputs and divergence."""
+overfitting, momentum, Adam, label formats, bad inputs and divergence."""
 
 import math
 
@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 import nnlib
-from nnlib import MLP, gradcheck_naive, one_hot
+from nnlib import MLP, SGD, Adam, gradcheck_naive, one_hot
 
 ACTS = ["sigmoid", "tanh", "relu"]
 OUTPUTS = ["softmax", "linear"]
@@ -219,6 +219,31 @@ def test_regression_overfits_and_scores_r2():
     assert r2 > 0.99
 
 
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_adam_fits_the_moons(seed):
+    from sklearn.datasets import make_moons
+
+    X, y = make_moons(n_samples=200, noise=0.1, random_state=0)
+    net = MLP([2, 32, 32, 2], activation="tanh", seed=seed)
+    history = net.fit(X, y, epochs=100, batch_size=20, optimizer=Adam(0.01))
+    assert history["loss"][0] > 0.3  # from a poor start (about 0.42 here)
+    assert net.loss(X, y) < 0.02  # about 0.001 here
+    assert net.score(X, y) >= 0.99
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_adam_with_its_defaults_memorises_mnist_like_data(seed):
+    """128 random 28x28 'images' (uint8 pixels scaled to [0, 1]), random labels."""
+    rng = np.random.default_rng(17)
+    X = rng.integers(0, 256, size=(128, 784), dtype=np.uint8) / np.float32(255)
+    y = rng.integers(0, 10, size=128)
+    net = MLP([784, 64, 10], seed=seed, dtype=np.float32)
+    history = net.fit(X, y, epochs=60, batch_size=16, optimizer=Adam())
+    assert history["loss"][0] > 2.0  # about log(10) = 2.3 and above
+    assert net.loss(X, y) < 0.15  # 0.03 to 0.04 here (seeds 0-7)
+    assert net.score(X, y) == 1.0
+
+
 def test_integer_and_one_hot_labels_give_identical_results():
     X, y = tiny_problem("softmax", n=10)
     a = MLP([3, 4, 5, 3], seed=3)
@@ -314,6 +339,17 @@ def test_divergence_of_a_classifier_gives_no_numpy_warning():
         warnings.simplefilter("error")
         with pytest.raises(FloatingPointError, match="diverged"):
             net.fit(X, y, epochs=200, learning_rate=1e6, momentum=0.9)
+
+
+def test_divergence_with_adam_names_the_optimizer_and_restores_parameters():
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(16, 3)) * 100
+    t = rng.normal(size=16) * 1e3
+    net = MLP([3, 8, 8, 1], output="linear", seed=0)
+    before = net.get_params_vector()
+    with pytest.raises(FloatingPointError, match=r"diverged with Adam\(learning_rate="):
+        net.fit(X, t, epochs=50, optimizer=Adam(1e120))
+    assert np.array_equal(net.get_params_vector(), before)
 
 
 # --------------------------------------------------------------------------- bad inputs
@@ -427,6 +463,67 @@ def test_fit_rejects_bad_data(X, y, match):
 def test_fit_rejects_bad_hyper_parameters(kwargs, exc, match):
     with pytest.raises(exc, match=match):
         MLP([3, 4, 3]).fit(X_OK, Y_OK, **kwargs)
+
+
+class _MyAdam(Adam):
+    """A subclass: its own update rule would be ignored by the fast path."""
+
+
+def _changed(optimizer, **attributes):
+    for name, value in attributes.items():
+        setattr(optimizer, name, value)
+    return optimizer
+
+
+@pytest.mark.parametrize(
+    "kwargs, exc, match",
+    [
+        (dict(), TypeError, r"a learning_rate .* or an optimizer .* got neither"),
+        (
+            dict(optimizer="adam"),
+            TypeError,
+            r"optimizer to be an nnlib.SGD or nnlib.Adam instance, got str 'adam'",
+        ),
+        (dict(optimizer=Adam), TypeError, r"the class itself: create one, e.g. Adam"),
+        (dict(optimizer=_MyAdam()), TypeError, r"got _MyAdam .*a subclass"),
+        (
+            dict(optimizer=Adam(0.01), learning_rate=0.1),
+            ValueError,
+            r"both optimizer=Adam\(learning_rate=0.01.* and learning_rate=0.1",
+        ),
+        (  # even the same rate: the rule is "leave it at None"
+            dict(optimizer=SGD(0.1), learning_rate=0.1),
+            ValueError,
+            r"both optimizer=SGD\(learning_rate=0.1, .* and learning_rate=0.1",
+        ),
+        (
+            dict(optimizer=SGD(0.1, momentum=0.9), momentum=0.9),
+            ValueError,
+            r"both optimizer=SGD\(.*momentum=0.9\) and momentum=0.9.*SGD\(learning",
+        ),
+        (
+            dict(optimizer=Adam(), momentum=0.5),
+            ValueError,
+            r"both optimizer=Adam\(.* and momentum=0.5.*beta1",
+        ),
+        (  # attributes changed after the constructor checked them
+            dict(optimizer=_changed(Adam(), beta2=1.0)),
+            ValueError,
+            r"optimizer.beta2 in \[0, 1\)",
+        ),
+        (
+            dict(optimizer=_changed(SGD(0.1), learning_rate=-1.0)),
+            ValueError,
+            r"optimizer.learning_rate > 0",
+        ),
+    ],
+)
+def test_fit_rejects_a_bad_optimizer_or_conflicting_settings(kwargs, exc, match):
+    net = MLP([3, 4, 3])
+    before = net.get_params_vector()
+    with pytest.raises(exc, match=match):
+        net.fit(X_OK, Y_OK, epochs=1, **kwargs)
+    assert np.array_equal(net.get_params_vector(), before)
 
 
 def test_other_methods_validate_their_inputs():
