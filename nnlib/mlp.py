@@ -19,6 +19,12 @@ L2 regularisation adds ``(reg_lambda / 2) * sum_l ||W_l||^2`` to the loss: the
 weights only, no biases, and **not** divided by the number of examples (so its
 gradient is ``reg_lambda * W_l`` whatever the batch size).
 
+Dropout (``dropout=p``, chapter 8's inverted dropout, :func:`nnlib.dropout_forward`)
+drops each output of a hidden layer with probability ``p`` and scales the kept ones
+by ``1 / (1 - p)``, during :meth:`MLP.fit` only (or in :meth:`MLP.compute_gradients`
+given a ``dropout_rng``); the loss, the predictions and the scores use the whole
+network.
+
 This module is the model: forward and backward through the layers
 (:meth:`MLP.loss`, :meth:`MLP.compute_gradients`, :meth:`MLP.loss_and_grad`, so
 the gradient check). :meth:`MLP.fit` hands the training to
@@ -38,6 +44,7 @@ from ._validation import (
     check_number,
     describe,
 )
+from .dropout import dropout_backward, dropout_forward
 from .layers import Layer
 from .losses import softmax, softmax_cross_entropy
 from .trainer import train
@@ -67,6 +74,11 @@ class MLP:
         Seeds the initialisation and the shuffling in :meth:`fit`.
     dtype : numpy.float32 or numpy.float64
         Float type of the parameters and of every computation.
+    dropout : float or sequence of float, default 0.0
+        Probability of dropping each output of a hidden layer during training
+        (inverted dropout), in [0, 1): one number for every hidden layer, or one
+        per hidden layer (``len(layer_sizes) - 2`` of them). 0 means no dropout
+        (and no random numbers drawn for it).
 
     Notes
     -----
@@ -92,6 +104,7 @@ class MLP:
         reg_lambda=0.0,
         seed=0,
         dtype=np.float64,
+        dropout=0.0,
     ):
         if isinstance(layer_sizes, (str, bytes)) or not hasattr(layer_sizes, "__len__"):
             raise TypeError(
@@ -132,6 +145,7 @@ class MLP:
         self.output = output
         self.reg_lambda = check_number(reg_lambda, "MLP", "reg_lambda", minimum=0)
         self.dtype = check_float_dtype(dtype, "MLP")
+        self.dropout = self._check_dropout(dropout)
         self._rng = as_rng(seed, "MLP")
         init = "glorot" if activation in ("tanh", "sigmoid") else "he"
         n = len(self.layer_sizes) - 1
@@ -149,11 +163,53 @@ class MLP:
         self._has_gradients = False
         self.history_ = None
 
+    def _check_dropout(self, dropout):
+        """``dropout`` as a tuple of one probability per hidden layer."""
+        n_hidden = len(self.layer_sizes) - 2
+        if isinstance(dropout, (list, tuple, np.ndarray)):
+            ps = list(np.asarray(dropout).ravel()) if np.ndim(dropout) else [dropout]
+            if np.ndim(dropout) != 1 or len(ps) != n_hidden:
+                raise ValueError(
+                    "MLP expects dropout to be one number, or one per hidden layer "
+                    f"({n_hidden} for this network), got {describe(dropout)}"
+                )
+            names = [f"dropout[{i}]" for i in range(n_hidden)]
+        else:
+            ps, names = [dropout] * max(n_hidden, 1), ["dropout"] * max(n_hidden, 1)
+        checked = []
+        for p, name in zip(ps, names, strict=True):
+            p = check_number(
+                p.item() if isinstance(p, np.generic) else p, "MLP", name, minimum=0
+            )
+            if p >= 1:
+                raise ValueError(
+                    f"MLP expects {name}, the probability of dropping a unit, in "
+                    f"[0, 1), got {p}"
+                )
+            checked.append(p)
+        if n_hidden == 0:
+            if checked[0]:
+                raise ValueError(
+                    f"MLP got dropout={checked[0]} but the network "
+                    f"{'-'.join(map(str, self.layer_sizes))} has no hidden layer "
+                    "(dropout applies to the hidden layers' outputs)"
+                )
+            return ()
+        return tuple(checked)
+
     def __repr__(self):
         sizes = "-".join(str(s) for s in self.layer_sizes)
+        drop = ""
+        if any(self.dropout):
+            ps = set(self.dropout)
+            drop = (
+                f", dropout={ps.pop():g}"
+                if len(ps) == 1
+                else (f", dropout={list(self.dropout)}")
+            )
         return (
             f"MLP({sizes}, activation={self.activation!r}, output={self.output!r}, "
-            f"reg_lambda={self.reg_lambda:g}, dtype={self.dtype.name})"
+            f"reg_lambda={self.reg_lambda:g}{drop}, dtype={self.dtype.name})"
         )
 
     # ------------------------------------------------------------------ input checks
@@ -225,11 +281,19 @@ class MLP:
             )
         return [g for layer in self.layers for g in layer.gradients()]
 
-    def _forward(self, X):
-        """Scores (N, K) through the layers' forward passes (which keep caches)."""
+    def _forward(self, X, dropout_rng=None, dropout_caches=None):
+        """Scores (N, K) through the layers' forward passes (which keep caches).
+
+        With ``dropout_rng``, the hidden layers' outputs go through inverted dropout
+        (masks drawn from it, layer by layer) and ``dropout_caches`` receives one
+        cache per hidden layer.
+        """
         out = X
-        for layer in self.layers:
+        for i, layer in enumerate(self.layers):
             out = layer.forward(out)
+            if dropout_rng is not None and i < len(self.layers) - 1:
+                out, cache = dropout_forward(out, self.dropout[i], dropout_rng)
+                dropout_caches.append(cache)
         return out
 
     def _scores(self, X, chunk=8192):
@@ -254,7 +318,7 @@ class MLP:
         diff = Z - y
         return 0.5 * float(np.vdot(diff, diff)) / Z.shape[0], diff / Z.shape[0]
 
-    def compute_gradients(self, X, y):
+    def compute_gradients(self, X, y, dropout_rng=None):
         """Forward and backward pass through the layers; store and return the gradients.
 
         Parameters
@@ -263,6 +327,11 @@ class MLP:
         y : array_like
             Class ids (N,) or one-hot (N, K) for softmax; targets (N, K) (or (N,) when
             K = 1) for linear.
+        dropout_rng : numpy.random.Generator, optional
+            For a network with ``dropout``: draw the masks from this generator (one
+            ``rng.random((N, H_l)) >= p_l`` per hidden layer, in order, as
+            :meth:`fit` does) and return the gradient of the dropped-out network.
+            None (default): no dropout, the gradient of the whole network.
 
         Returns
         -------
@@ -272,12 +341,22 @@ class MLP:
             ``[dW1, db1, ...]``, also available afterwards from :meth:`gradients`.
         """
         X, y = self._check_Xy(X, y, "MLP.compute_gradients")
-        return self._compute_gradients(X, y)
+        if dropout_rng is not None and not isinstance(dropout_rng, np.random.Generator):
+            raise TypeError(
+                "MLP.compute_gradients expects dropout_rng to be a "
+                "numpy.random.Generator (np.random.default_rng(seed)) or None, got "
+                f"{describe(dropout_rng)}"
+            )
+        return self._compute_gradients(X, y, dropout_rng)
 
-    def _compute_gradients(self, X, y):
-        loss, d = self._data_loss_and_dscores(self._forward(X), y)
-        for layer in reversed(self.layers):
-            d = layer.backward(d)
+    def _compute_gradients(self, X, y, dropout_rng=None):
+        caches = []
+        Z = self._forward(X, dropout_rng, caches)
+        loss, d = self._data_loss_and_dscores(Z, y)
+        for i in range(len(self.layers) - 1, -1, -1):
+            d = self.layers[i].backward(d)
+            if caches and i > 0:  # through the dropout of layer i's input
+                d = dropout_backward(d, caches[i - 1])
         if self.reg_lambda:
             for layer in self.layers:
                 layer.dW = layer.dW + self.reg_lambda * layer.W
@@ -452,7 +531,9 @@ class MLP:
         """Train on the batch-mean loss by mini-batch SGD with momentum, or Adam.
 
         For each mini-batch, with ``g`` the gradient of the batch-mean loss plus
-        the L2 term: ``v <- momentum * v - learning_rate * g``, ``theta <- theta + v``
+        the L2 term (of the network with dropout, when it has some: masks drawn
+        for every mini-batch from the network's seeded generator):
+        ``v <- momentum * v - learning_rate * g``, ``theta <- theta + v``
         (``v`` starts at 0 in every call; with ``momentum=0`` this is plain SGD).
         Or, with ``optimizer=nnlib.Adam(...)``, the update of
         :class:`nnlib.Adam` (Kingma & Ba 2015, Algorithm 1). The steps are taken by
@@ -513,9 +594,10 @@ class MLP:
         dict
             ``{"loss": [...], "val_loss": [...]}``: per epoch, the mean of the
             mini-batch losses seen during the epoch (weighted by batch size, L2
-            term included), and the loss on the validation data at the end of
-            the epoch ("val_loss" only when ``validation_data`` is given). Also
-            stored as ``self.history_``.
+            term included; with dropout, the losses of the dropped-out network),
+            and the loss on the validation data at the end of the epoch (of the
+            whole network; "val_loss" only when ``validation_data`` is given).
+            Also stored as ``self.history_``.
 
         Raises
         ------

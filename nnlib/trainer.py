@@ -5,7 +5,9 @@ what the model's own forward and backward passes compute (the unit tests check
 that both agree), but in buffers allocated once, with in-place numpy operations:
 
 * forward: ``Z_l = A_{l-1} W_l + b_l``, then ``A_l = f(Z_l)`` in place of
-  ``Z_l``, with ``f'(A_l)`` kept in ``T_l``;
+  ``Z_l``, with ``f'(A_l)`` kept in ``T_l``; with dropout ``p_l``, a mask
+  ``M = rng.random(shape) >= p_l`` (as :func:`nnlib.dropout_forward` draws it) and
+  ``A_l <- A_l * M / (1 - p_l)``, ``T_l <- T_l * M / (1 - p_l)``;
 * output: ``D = lr * dL/dZ_L``, in place of the scores: softmax + cross-entropy
   (:func:`nnlib.losses.softmax_cross_entropy`) or ``Z - Y``;
 * backward: ``GW_l = A_{l-1}^T D``, ``Gb_l = 1^T D``, ``D <- (D W_l^T) * T_{l-1}``
@@ -73,10 +75,10 @@ class _Step:
     """One SGD or Adam step of an MLP on a mini-batch, in buffers allocated once.
 
     ``adam`` is None for SGD (with momentum ``mu``), or ``(beta1, beta2, eps)``;
-    ``lr`` is the learning rate in both cases.
+    ``lr`` is the learning rate in both cases. ``rng`` draws the dropout masks.
     """
 
-    def __init__(self, net, batch, lr, mu, theta, adam=None):
+    def __init__(self, net, batch, lr, mu, theta, adam=None, rng=None):
         sizes, dtype = net.layer_sizes, net.dtype
         self.lr, self.mu, self.reg = lr, mu, net.reg_lambda
         self.adam = adam
@@ -117,6 +119,15 @@ class _Step:
             np.ones(batch, dtype),
         )
         self._views = {}
+        # dropout: per hidden layer None, or (p, uniform draws (float64 whatever the
+        # dtype, for the stream of dropout_forward), mask)
+        self.rng = rng
+        self.drop = [
+            (p, np.empty((batch, s)), np.empty((batch, s), bool)) if p else None
+            for p, s in zip(net.dropout, hidden, strict=True)
+        ]
+        # layers whose T multiplies the backward gradient: f' or the dropout mask
+        self.use_T = [self.f_ is not None or d is not None for d in self.drop]
 
     def buffers(self, nb):
         """``Z, T, D, X, ones``: their first ``nb`` rows (views made once per size)."""
@@ -148,6 +159,8 @@ class _Step:
             z += b[i]
             if f_ is not None:
                 f_(z, T[i])
+            if self.drop[i] is not None:
+                self._dropout(i, z, T[i], nb)
             a = z
         z = Z[-1]  # column-major: (W^T A^T) written through its row-major transpose
         np.matmul(W[-1].T, a.T, out=z.T)
@@ -173,7 +186,7 @@ class _Step:
             if i > 0:
                 d_prev = D[i - 1]
                 np.matmul(d, W[i].T, out=d_prev)
-                if f_ is not None:
+                if self.use_T[i - 1]:
                     d_prev *= T[i - 1]
                 d = d_prev
         # update
@@ -191,6 +204,21 @@ class _Step:
         else:
             self.theta -= self.G
         return loss
+
+    def _dropout(self, i, a, t, nb):
+        """Inverted dropout of the activations ``a`` of hidden layer ``i``, and of
+        ``t``, the factor of its backward gradient (f', or 1 for the identity)."""
+        p, u, m = self.drop[i]
+        u, m = u[:nb], m[:nb]
+        self.rng.random(out=u)
+        np.greater_equal(u, p, out=m)
+        a *= m  # as dropout_forward: a * mask / (1 - p)
+        a /= 1.0 - p
+        if self.f_ is None:
+            np.divide(m, 1.0 - p, out=t)
+        else:
+            t *= m
+            t /= 1.0 - p
 
     def _adam_update(self):
         """Adam's step from the gradient G, in the order of operations of nnlib.Adam."""
@@ -311,7 +339,8 @@ def train(
     validation_data : tuple (X_val, y_val), optional
         Already checked; ``net.loss`` is evaluated on it after every epoch.
     rng : numpy.random.Generator
-        Draws the order of the examples in every epoch.
+        Draws the order of the examples in every epoch, then, for every
+        mini-batch, the dropout masks of the hidden layers (if any), in order.
     func : str
         The name used in error messages.
 
@@ -357,7 +386,7 @@ def train(
     if validation_data is not None:
         history["val_loss"] = []
     saved = net.get_params_vector()
-    step = _Step(net, batch, lr, mu, saved.copy(), adam)
+    step = _Step(net, batch, lr, mu, saved.copy(), adam, rng)
     n_batches = -(-n // batch)
     bar = None
     if progress:
