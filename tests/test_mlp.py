@@ -314,6 +314,73 @@ def test_progress_bar_shows_the_loss(capsys):
     assert "loss=" in err and len(history["loss"]) == 2
 
 
+# ------------------------------------------------------------------------------ dropout
+
+
+def test_gradient_with_dropout_passes_gradcheck_for_a_fixed_mask():
+    """The same seed for dropout_rng at every evaluation: the same masks."""
+    net = MLP([3, 4, 5, 3], activation="tanh", reg_lambda=0.1, seed=1, dropout=0.4)
+    X, y = tiny_problem("softmax")
+
+    def loss_and_grad(v):
+        net.set_params_vector(v)
+        loss, grads = net.compute_gradients(X, y, dropout_rng=np.random.default_rng(3))
+        return loss, np.concatenate([g.ravel() for g in grads])
+
+    theta = net.get_params_vector()
+    assert gradcheck_naive(loss_and_grad, theta, verbose=False)
+    _, without = net.loss_and_grad(theta, X, y)  # no dropout: another gradient
+    assert not np.allclose(loss_and_grad(theta)[1], without, rtol=0, atol=1e-3)
+
+
+def test_dropout_only_in_training_the_whole_network_predicts():
+    X, y = tiny_problem("softmax", n=8)
+    net = MLP([3, 8, 3], seed=2, dropout=0.5)
+    history = net.fit(X, y, epochs=3, learning_rate=0.1, validation_data=(X, y))
+    same = MLP([3, 8, 3], seed=2)
+    same.set_params_vector(net.get_params_vector())
+    assert net.loss(X, y) == same.loss(X, y) == history["val_loss"][-1]
+    assert net.loss(X, y) == net.loss(X, y)  # no random masks outside fit
+    assert np.array_equal(net.predict_proba(X), same.predict_proba(X))
+    assert net.score(X, y) == same.score(X, y)
+    assert net.compute_gradients(X, y)[0] == same.compute_gradients(X, y)[0]
+    assert repr(net).endswith("reg_lambda=0, dropout=0.5, dtype=float64)")
+    assert "dropout" not in repr(same)
+    assert "dropout=[0.5, 0.0]" in repr(MLP([3, 8, 8, 3], dropout=[0.5, 0.0]))
+
+
+def test_adam_with_dropout_still_fits_the_moons():
+    from sklearn.datasets import make_moons
+
+    X, y = make_moons(n_samples=200, noise=0.1, random_state=0)
+    net = MLP([2, 64, 64, 2], activation="relu", seed=0, dropout=0.2)
+    history = net.fit(X, y, epochs=100, batch_size=20, optimizer=Adam(0.01))
+    assert history["loss"][-1] < 0.2 < history["loss"][0]
+    assert net.score(X, y) >= 0.97
+
+
+@pytest.mark.parametrize(
+    "sizes, dropout, exc, match",
+    [
+        ([3, 4, 3], 1.0, ValueError, r"dropout, the probability .* in \[0, 1\)"),
+        ([3, 4, 3], -0.1, ValueError, r"dropout >= 0"),
+        ([3, 4, 3], "0.5", TypeError, r"dropout to be a number"),
+        ([3, 4, 4, 3], [0.5], ValueError, r"one per hidden layer \(2 for this"),
+        ([3, 4, 4, 3], [0.5, 1.5], ValueError, r"dropout\[1\], the probability"),
+        ([3, 3], 0.5, ValueError, r"3-3 has no hidden layer"),
+    ],
+)
+def test_constructor_rejects_bad_dropout(sizes, dropout, exc, match):
+    with pytest.raises(exc, match=match):
+        MLP(sizes, dropout=dropout)
+
+
+def test_compute_gradients_rejects_a_seed_for_dropout_rng():
+    X, y = tiny_problem("softmax", sizes=(3, 4, 3))
+    with pytest.raises(TypeError, match=r"dropout_rng to be a numpy.random.Generator"):
+        MLP([3, 4, 3], dropout=0.5).compute_gradients(X, y, dropout_rng=3)
+
+
 # --------------------------------------------------------------------------- divergence
 
 

@@ -3,7 +3,7 @@
 Its activations against nnlib.activations, and its steps against MLP's own gradients in
 the cases test_mlp does not cover (no hidden layer, shuffled mini-batches with momentum,
 parameters written back every epoch); its SGD, momentum and Adam steps against the
-readable path, ``compute_gradients`` then ``optimizer.step``.
+readable path, ``compute_gradients`` then ``optimizer.step``, with and without dropout.
 """
 
 import copy
@@ -236,3 +236,45 @@ def test_fit_leaves_the_optimizer_alone_and_restarts_its_state_every_call():
     assert np.allclose(twice.get_params_vector(), expected, rtol=0, atol=1e-12)
     # which is not what one call of two epochs does (the state carries on there)
     assert not np.allclose(once.get_params_vector(), expected, rtol=0, atol=1e-4)
+
+
+# ----------------------------------------------------------------------------- dropout
+
+
+@pytest.mark.parametrize("kind", ["momentum", "adam"])
+@pytest.mark.parametrize(
+    "act, dropout", [("relu", 0.3), ("tanh", [0.5, 0.0]), ("identity", [0.2, 0.6])]
+)
+def test_dropout_in_the_fast_path_is_dropout_forward_and_backward(act, dropout, kind):
+    """fit draws, after each epoch's order, one mask per hidden layer and mini-batch
+    from the network's generator, as compute_gradients(dropout_rng=...) does."""
+    rng = np.random.default_rng(18)
+    X, y = rng.normal(size=(11, 3)), rng.integers(0, 3, size=11)
+
+    def make(p):
+        return MLP([3, 6, 5, 3], activation=act, reg_lambda=0.05, seed=7, dropout=p)
+
+    net, ref, whole = make(dropout), make(dropout), make(0.0)
+    net.fit(X, y, epochs=3, batch_size=4, optimizer=OPTIMIZERS[kind]())
+    whole.fit(X, y, epochs=3, batch_size=4, optimizer=OPTIMIZERS[kind]())
+    optimizer = OPTIMIZERS[kind]()
+    for _ in range(3):
+        order = ref._rng.permutation(11)
+        for rows in (order[0:4], order[4:8], order[8:11]):
+            ref.compute_gradients(X[rows], y[rows], dropout_rng=ref._rng)
+            optimizer.step(ref.parameters(), ref.gradients())
+    expected = ref.get_params_vector()
+    assert np.allclose(net.get_params_vector(), expected, rtol=0, atol=1e-12)
+    assert not np.allclose(whole.get_params_vector(), expected, rtol=0, atol=1e-3)
+
+
+def test_dropout_zero_changes_nothing_and_draws_nothing():
+    X, y = np.random.default_rng(19).normal(size=(9, 3)), np.arange(9) % 3
+    a, b = MLP([3, 5, 4, 3], seed=5), MLP([3, 5, 4, 3], seed=5, dropout=[0.0, 0.0])
+    ha = a.fit(X, y, epochs=2, batch_size=4, learning_rate=0.1, momentum=0.9)
+    hb = b.fit(X, y, epochs=2, batch_size=4, learning_rate=0.1, momentum=0.9)
+    assert np.array_equal(a.get_params_vector(), b.get_params_vector()) and ha == hb
+    assert a._rng.random() == b._rng.random()  # the generators are where they were
+    c = MLP([3, 5, 4, 3], seed=5, dropout=[0.0, 0.5])
+    c.fit(X, y, epochs=2, batch_size=4, learning_rate=0.1, momentum=0.9)
+    assert not np.array_equal(a.get_params_vector(), c.get_params_vector())
