@@ -19,6 +19,7 @@ extension
 * sets the theme's default colour mode to ``auto`` (follow the reader's system), which
   the pydata theme otherwise reports on the console as an invalid empty mode.
 """
+
 from __future__ import annotations
 
 import importlib.util
@@ -40,15 +41,17 @@ def mathjax_source() -> Path:
     spec = importlib.util.find_spec("mathjax")
     if spec is None or not spec.submodule_search_locations:
         raise ExtensionError(
-            "offline_site: the package 'django-static-mathjax' is not installed (it provides "
-            "MathJax for the website); run `make venv` or `pip install -r requirements.txt`"
+            "offline_site: the package 'django-static-mathjax' is not installed "
+            "(it provides MathJax for the website); "
+            "run `make venv` or `pip install -r requirements.txt`"
         )
     for location in spec.submodule_search_locations:
         es5 = Path(location) / "static" / "mathjax" / "es5"
         if (es5 / ENTRY).is_file():
             return es5
     raise ExtensionError(
-        f"offline_site: the 'mathjax' package at {list(spec.submodule_search_locations)} has no "
+        "offline_site: the 'mathjax' package at "
+        f"{list(spec.submodule_search_locations)} has no "
         f"static/mathjax/es5/{ENTRY}; expected the files of 'django-static-mathjax'"
     )
 
@@ -63,7 +66,8 @@ def check_config(app: Sphinx, config) -> None:
     if "://" in path or path.startswith("//"):
         raise ConfigError(
             f"offline_site: mathjax_path is {path!r}, on another host; set it to "
-            f"'{TARGET}/{ENTRY}' in _config.yml (sphinx: config:) so the site works offline"
+            f"'{TARGET}/{ENTRY}' in _config.yml (sphinx: config:) "
+            "so the site works offline"
         )
     mathjax_source()  # fail before reading any page if the package is missing
     # pydata-sphinx-theme reads the default colour mode from html_context.
@@ -85,7 +89,7 @@ def drop_thebe(app: Sphinx, pagename, templatename, context, doctree) -> None:
 
 
 def static_changed(app: Sphinx, env, added, changed, removed) -> list[str]:
-    """All pages, when a file of the project's own static folders differs from its copy."""
+    """All pages if a file of the project's own static folders differs from its copy."""
     outdir = Path(app.outdir) / "_static"
     confdir = Path(app.confdir).resolve()
     for entry in app.config.html_static_path:
@@ -99,7 +103,9 @@ def static_changed(app: Sphinx, env, added, changed, removed) -> list[str]:
                 continue
             copy = outdir / source.relative_to(folder)
             if not copy.is_file() or copy.read_bytes() != source.read_bytes():
-                logger.info("offline_site: %s changed, rewriting every page", source.name)
+                logger.info(
+                    "offline_site: %s changed, rewriting every page", source.name
+                )
                 return sorted(env.found_docs)
     return []
 
@@ -111,7 +117,11 @@ def copy_mathjax(app: Sphinx, exception: Exception | None) -> None:
     source = mathjax_source()
     target = Path(app.outdir) / "_static" / TARGET
     stamp = target / ".copied-from"
-    if stamp.is_file() and stamp.read_text() == str(source) and (target / ENTRY).is_file():
+    if (
+        stamp.is_file()
+        and stamp.read_text() == str(source)
+        and (target / ENTRY).is_file()
+    ):
         return  # copied by an earlier build from the same installation
     if target.exists():
         shutil.rmtree(target)

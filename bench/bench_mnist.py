@@ -52,9 +52,9 @@ import warnings
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
-import numpy as np  # noqa: E402
+import numpy as np
 
-import nnlib  # noqa: E402
+import nnlib
 
 HIDDEN = 128
 LR = 0.1
@@ -177,9 +177,8 @@ def run_sklearn(X, y, Xt, yt, epochs, seed):
         random_state=seed,
     )
     with warnings.catch_warnings():
-        warnings.simplefilter(
-            "ignore", ConvergenceWarning
-        )  # max_iter reached on purpose
+        # max_iter reached on purpose
+        warnings.simplefilter("ignore", ConvergenceWarning)
         t0 = clock()
         clf.fit(X, y)
         elapsed = since(t0)
@@ -219,9 +218,8 @@ def run_keras(X, y, Xt, yt, epochs, seed):
         callbacks=[EpochEnds()],
     )
     elapsed = since(start)
-    logits = np.asarray(
-        model(Xt, training=False)
-    )  # one eager call: no retracing of a predict function
+    # one eager call: no retracing of a predict function
+    logits = np.asarray(model(Xt, training=False))
     note = ""
     # the first epoch includes tracing the training function: the time without it
     if epochs > 1:
@@ -293,6 +291,7 @@ def large_mlp_rate(X, y, sizes, batch, steps, seed):
     """GFLOP/s of nnlib.MLP.fit on ``steps`` mini-batches of the large network."""
     n = batch * steps
     net = nnlib.MLP(sizes, dtype=np.float32, seed=seed)
+    # warm-up
     net.fit(
         X[:batch],
         y[:batch],
@@ -300,7 +299,7 @@ def large_mlp_rate(X, y, sizes, batch, steps, seed):
         learning_rate=0.01,
         batch_size=batch,
         momentum=MOMENTUM,
-    )  # warm-up
+    )
     t0 = time.perf_counter()
     net.fit(
         X[:n], y[:n], epochs=1, learning_rate=0.01, batch_size=batch, momentum=MOMENTUM
@@ -399,9 +398,8 @@ def main(argv=None):
     if not args.skip_keras:
         from nnlib._tf import import_tensorflow
 
-        tf = (
-            import_tensorflow()
-        )  # without TensorFlow's C++ start-up lines; its start-up is not timed
+        # without TensorFlow's C++ start-up lines; its start-up is not timed
+        tf = import_tensorflow()
         import keras
 
         print(f"  TensorFlow {tf.__version__}, Keras {keras.__version__}")

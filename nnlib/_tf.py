@@ -7,6 +7,7 @@ effect. A notebook shows them as red output cells. :func:`import_tensorflow`
 sets the log level and points file descriptor 2 at ``/dev/null`` while the
 module loads, then restores it; Python exceptions still propagate as usual.
 """
+
 from __future__ import annotations
 
 import os
@@ -22,7 +23,8 @@ def import_tensorflow():
         sys.stderr.flush()
         saved = os.dup(2)
         devnull = os.open(os.devnull, os.O_WRONLY)
-    except (OSError, ValueError, AttributeError):  # no real file descriptor 2: import normally
+    except (OSError, ValueError, AttributeError):
+        # no real file descriptor 2: import normally
         import tensorflow
 
         return tensorflow

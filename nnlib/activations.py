@@ -16,6 +16,7 @@ identity  z                      1
 ``ACTIVATIONS`` maps each name to its ``(function, derivative)`` pair, in the
 manner of scikit-learn's ``neural_network._base`` tables.
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -23,8 +24,15 @@ import numpy as np
 from ._validation import as_float_array
 
 __all__ = [
-    "sigmoid", "sigmoid_grad", "tanh", "tanh_grad", "relu", "relu_grad",
-    "identity", "identity_grad", "ACTIVATIONS",
+    "sigmoid",
+    "sigmoid_grad",
+    "tanh",
+    "tanh_grad",
+    "relu",
+    "relu_grad",
+    "identity",
+    "identity_grad",
+    "ACTIVATIONS",
 ]
 
 
@@ -67,7 +75,8 @@ def sigmoid_grad(s):
     s = as_float_array(s, "sigmoid_grad", "s")
     if s.size and (s.min() < 0 or s.max() > 1):
         raise ValueError(
-            "sigmoid_grad expects sigmoid outputs s in [0, 1] (it takes s = sigmoid(x), not x), "
+            "sigmoid_grad expects sigmoid outputs s in [0, 1] "
+            "(it takes s = sigmoid(x), not x), "
             f"got values in [{s.min():.4g}, {s.max():.4g}]"
         )
     return s * (1.0 - s)
@@ -103,7 +112,8 @@ def tanh_grad(t):
     t = as_float_array(t, "tanh_grad", "t")
     if t.size and np.abs(t).max() > 1:
         raise ValueError(
-            "tanh_grad expects tanh outputs t in [-1, 1] (it takes t = tanh(x), not x), "
+            "tanh_grad expects tanh outputs t in [-1, 1] "
+            "(it takes t = tanh(x), not x), "
             f"got values in [{t.min():.4g}, {t.max():.4g}]"
         )
     return 1.0 - t * t

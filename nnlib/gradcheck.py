@@ -4,6 +4,7 @@
 ``(f(x + h) - f(x - h)) / 2h``, whose error shrinks like ``h**2``, one
 coordinate at a time.
 """
+
 from __future__ import annotations
 
 import random
@@ -33,22 +34,34 @@ def relative_error(a, b):
     a = as_float_array(a, "relative_error", "a")
     b = as_float_array(b, "relative_error", "b")
     if a.shape != b.shape:
-        raise ValueError(f"relative_error expects a and b of the same shape, got {a.shape} and {b.shape}")
+        raise ValueError(
+            "relative_error expects a and b of the same shape, "
+            f"got {a.shape} and {b.shape}"
+        )
     if a.size == 0:
         return 0.0
-    return float(np.max(np.abs(a - b) / np.maximum(1.0, np.maximum(np.abs(a), np.abs(b)))))
+    return float(
+        np.max(np.abs(a - b) / np.maximum(1.0, np.maximum(np.abs(a), np.abs(b))))
+    )
 
 
 def _as_cost(cost, func, where):
-    """The cost returned by ``f`` as a Python float (a 0-d or size-1 array is accepted)."""
+    """The cost returned by ``f`` as a Python float (0-d and size-1 arrays accepted)."""
     try:
         cost_arr = np.asarray(cost)
     except (TypeError, ValueError):  # a tuple (cost, grad) or another ragged sequence
         cost_arr = np.asarray(None)
-    if (cost_arr.size != 1 or not np.issubdtype(cost_arr.dtype, np.number)
-            or np.issubdtype(cost_arr.dtype, np.complexfloating)):
-        raise TypeError(f"{func} expects the cost returned by f to be a single real number, got {describe(cost)} {where}")
-    value = float(cost_arr.reshape(()))  # float() of a shape-(1,) array is an error in recent numpy
+    if (
+        cost_arr.size != 1
+        or not np.issubdtype(cost_arr.dtype, np.number)
+        or np.issubdtype(cost_arr.dtype, np.complexfloating)
+    ):
+        raise TypeError(
+            f"{func} expects the cost returned by f to be a single real number, "
+            f"got {describe(cost)} {where}"
+        )
+    # float() of a shape-(1,) array is an error in recent numpy
+    value = float(cost_arr.reshape(()))
     if not np.isfinite(value):
         raise ValueError(f"{func} got a non-finite cost {value} from f {where}")
     return value
@@ -57,12 +70,17 @@ def _as_cost(cost, func, where):
 def _call(f, x, where):
     out = f(x)
     if not (isinstance(out, tuple) and len(out) == 2):
-        raise TypeError(f"gradcheck_naive expects f(x) to return a tuple (cost, grad), got {describe(out)} {where}")
+        raise TypeError(
+            "gradcheck_naive expects f(x) to return a tuple (cost, grad), "
+            f"got {describe(out)} {where}"
+        )
     cost, grad = out
     return _as_cost(cost, "gradcheck_naive", where), grad
 
 
-def gradcheck_naive(f, x, h: float = 1e-4, tol: float = 1e-5, verbose: bool = True) -> bool:
+def gradcheck_naive(
+    f, x, h: float = 1e-4, tol: float = 1e-5, verbose: bool = True
+) -> bool:
     """Check the gradient that ``f`` returns against centered differences.
 
     For every index ``i`` of ``x`` it computes
@@ -91,8 +109,12 @@ def gradcheck_naive(f, x, h: float = 1e-4, tol: float = 1e-5, verbose: bool = Tr
         True if every coordinate agrees within ``tol``.
     """
     if not callable(f):
-        raise TypeError(f"gradcheck_naive expects f to be a function f(x) -> (cost, grad), got {describe(f)}")
-    x = np.array(as_float_array(x, "gradcheck_naive"), dtype=np.float64)  # a private copy
+        raise TypeError(
+            "gradcheck_naive expects f to be a function f(x) -> (cost, grad), "
+            f"got {describe(f)}"
+        )
+    # a private copy
+    x = np.array(as_float_array(x, "gradcheck_naive"), dtype=np.float64)
     h = check_number(h, "gradcheck_naive", "h", minimum=0, strict=True)
     tol = check_number(tol, "gradcheck_naive", "tol", minimum=0, strict=True)
 
@@ -107,7 +129,10 @@ def gradcheck_naive(f, x, h: float = 1e-4, tol: float = 1e-5, verbose: bool = Tr
     _, grad = _call(f, x.copy(), "at x")
     grad = as_float_array(grad, "gradcheck_naive", "the gradient returned by f")
     if grad.shape != x.shape:
-        raise ValueError(f"gradcheck_naive expects f to return a gradient shaped like x {x.shape}, got shape {grad.shape}")
+        raise ValueError(
+            "gradcheck_naive expects f to return a gradient shaped like "
+            f"x {x.shape}, got shape {grad.shape}"
+        )
 
     ok = True
     for ix in np.ndindex(x.shape):
@@ -145,16 +170,21 @@ def numerical_gradient(f, x, h: float = 1e-4, method: str = "centered"):
     h : float
         Step size.
     method : {"centered", "forward"}
-        ``(f(x+h) - f(x-h)) / 2h`` (error O(h**2)) or ``(f(x+h) - f(x)) / h`` (error O(h)).
+        ``(f(x+h) - f(x-h)) / 2h`` (error O(h**2)) or ``(f(x+h) - f(x)) / h`` (error
+        O(h)).
 
     Returns
     -------
     numpy.ndarray, same shape as ``x``
     """
     if not callable(f):
-        raise TypeError(f"numerical_gradient expects f to be a function, got {describe(f)}")
+        raise TypeError(
+            f"numerical_gradient expects f to be a function, got {describe(f)}"
+        )
     if method not in ("centered", "forward"):
-        raise ValueError(f"numerical_gradient expects method 'centered' or 'forward', got {method!r}")
+        raise ValueError(
+            f"numerical_gradient expects method 'centered' or 'forward', got {method!r}"
+        )
     h = check_number(h, "numerical_gradient", "h", minimum=0, strict=True)
     x = np.array(as_float_array(x, "numerical_gradient"), dtype=np.float64)
     grad = np.zeros_like(x)
@@ -166,7 +196,9 @@ def numerical_gradient(f, x, h: float = 1e-4, method: str = "centered"):
         f_plus = _as_cost(f(x.copy()), func, f"at x[{ix}] + h")
         if method == "centered":
             x[ix] = old - h
-            grad[ix] = (f_plus - _as_cost(f(x.copy()), func, f"at x[{ix}] - h")) / (2 * h)
+            grad[ix] = (f_plus - _as_cost(f(x.copy()), func, f"at x[{ix}] - h")) / (
+                2 * h
+            )
         else:
             grad[ix] = (f_plus - fx) / h
         x[ix] = old

@@ -1,4 +1,5 @@
-"""Load the scripts in tools/ (not a package) as modules, once, for the tests that exercise them."""
+"""Load the scripts in tools/ (not a package) as modules, once, for the tests."""
+
 import importlib.util
 import sys
 from pathlib import Path

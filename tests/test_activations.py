@@ -1,4 +1,5 @@
 """Unit tests for nnlib.activations: known values, extremes, bad input."""
+
 import math
 import warnings
 
@@ -11,16 +12,24 @@ from nnlib import ACTIVATIONS, relu, relu_grad, sigmoid, sigmoid_grad, tanh, tan
 
 def test_sigmoid_known_values():
     x = np.array([[1.0, 2.0], [-1.0, -2.0]])
-    expected = np.array([[1 / (1 + math.exp(-1)), 1 / (1 + math.exp(-2))],
-                         [1 / (1 + math.exp(1)), 1 / (1 + math.exp(2))]])
+    expected = np.array(
+        [
+            [1 / (1 + math.exp(-1)), 1 / (1 + math.exp(-2))],
+            [1 / (1 + math.exp(1)), 1 / (1 + math.exp(2))],
+        ]
+    )
     # Values written out to 8 digits, as in the seed's sanity check.
-    assert np.allclose(expected, [[0.73105858, 0.88079708], [0.26894142, 0.11920292]], atol=1e-8)
+    assert np.allclose(
+        expected, [[0.73105858, 0.88079708], [0.26894142, 0.11920292]], atol=1e-8
+    )
     assert np.allclose(sigmoid(x), expected, rtol=1e-12, atol=0)
 
 
 def test_sigmoid_grad_known_values():
     s = sigmoid(np.array([[1.0, 2.0], [-1.0, -2.0]]))
-    assert np.allclose(sigmoid_grad(s), [[0.19661193, 0.10499359], [0.19661193, 0.10499359]], atol=1e-8)
+    assert np.allclose(
+        sigmoid_grad(s), [[0.19661193, 0.10499359], [0.19661193, 0.10499359]], atol=1e-8
+    )
 
 
 def test_sigmoid_grad_is_derivative_of_sigmoid():
@@ -33,7 +42,9 @@ def test_sigmoid_grad_is_derivative_of_sigmoid():
 def test_tanh_and_relu_derivatives_numerically():
     x = np.array([-3.0, -0.5, 0.3, 2.0])
     h = 1e-6
-    assert np.allclose(tanh_grad(tanh(x)), (np.tanh(x + h) - np.tanh(x - h)) / (2 * h), atol=1e-8)
+    assert np.allclose(
+        tanh_grad(tanh(x)), (np.tanh(x + h) - np.tanh(x - h)) / (2 * h), atol=1e-8
+    )
     assert np.array_equal(relu(x), [0.0, 0.0, 0.3, 2.0])
     assert np.array_equal(relu_grad(relu(x)), [0.0, 0.0, 1.0, 1.0])
     assert relu_grad(np.array(0.0)) == 0.0
@@ -49,7 +60,11 @@ def test_sigmoid_extremes_without_warnings(value):
     assert np.all(np.isfinite(s)) and np.all(np.isfinite(g))
     assert s[1] == 0.5
     assert np.isclose(s[0] + s[2], 1.0)
-    assert (s[0] == 1.0 and s[2] == 0.0) or (s[0] == 0.0 and s[2] == 1.0) or abs(value) < 1e3
+    assert (
+        (s[0] == 1.0 and s[2] == 0.0)
+        or (s[0] == 0.0 and s[2] == 1.0)
+        or abs(value) < 1e3
+    )
 
 
 def test_activations_keep_shape_and_accept_scalars_and_lists():
@@ -74,15 +89,24 @@ def test_float32_preserved():
     assert relu_grad(x).dtype == np.float32
 
 
-@pytest.mark.parametrize("func", [sigmoid, tanh, relu, sigmoid_grad, tanh_grad, relu_grad])
-@pytest.mark.parametrize("bad, error, match", [
-    ("abc", TypeError, "expects .* number"),
-    (None, TypeError, "expects .* number"),
-    ([1, "a"], TypeError, "array of numbers"),
-    (np.array([0.5, np.nan]), ValueError, "finite values .* nan .* index \\(1,\\)"),
-    (np.array([[0.5], [np.inf]]), ValueError, "finite values .* inf .* index \\(1, 0\\)"),
-    (np.array([1 + 1j]), TypeError, "complex"),
-])
+@pytest.mark.parametrize(
+    "func", [sigmoid, tanh, relu, sigmoid_grad, tanh_grad, relu_grad]
+)
+@pytest.mark.parametrize(
+    "bad, error, match",
+    [
+        ("abc", TypeError, "expects .* number"),
+        (None, TypeError, "expects .* number"),
+        ([1, "a"], TypeError, "array of numbers"),
+        (np.array([0.5, np.nan]), ValueError, "finite values .* nan .* index \\(1,\\)"),
+        (
+            np.array([[0.5], [np.inf]]),
+            ValueError,
+            "finite values .* inf .* index \\(1, 0\\)",
+        ),
+        (np.array([1 + 1j]), TypeError, "complex"),
+    ],
+)
 def test_bad_input_rejected_with_message(func, bad, error, match):
     with pytest.raises(error, match=match):
         func(bad)

@@ -263,9 +263,8 @@ def test_train_cnn_stops_when_training_really_diverges():
             log_every=1,
             progress=lambda step, loss: seen.append(loss),
         )
-    assert seen and all(
-        np.isfinite(seen)
-    )  # the first step or steps were fine: it did diverge
+    # the first step or steps were fine: it did diverge
+    assert seen and all(np.isfinite(seen))
 
 
 def test_train_cnn_stops_when_the_loss_is_nan():
@@ -385,9 +384,8 @@ def test_predict_and_accuracy_on_a_model_with_known_logits():
             )
 
     x, y = _two_halves(10)
-    logits = cnn.predict(
-        Halves(), x.astype(np.float64), batch_size=3
-    )  # float64 is accepted and converted
+    # float64 is accepted and converted
+    logits = cnn.predict(Halves(), x.astype(np.float64), batch_size=3)
     np.testing.assert_allclose(
         logits,
         np.stack([x[:, :14].sum(axis=(1, 2, 3)), x[:, 14:].sum(axis=(1, 2, 3))], 1),
@@ -451,9 +449,8 @@ def test_variable_summaries_write_five_summaries(tmp_path):
         np.std([1, 2, 3, 4])
     )
     assert value["w/min"] == 1.0 and value["w/max"] == 4.0
-    assert value["w/histogram"][:, 2].sum() == pytest.approx(
-        4
-    )  # (left edge, right edge, count) per bucket
+    # (left edge, right edge, count) per bucket
+    assert value["w/histogram"][:, 2].sum() == pytest.approx(4)
 
 
 def test_chapter_9_model_is_the_one_in_nnlib():

@@ -85,9 +85,8 @@ def test_glorot_is_uniform_on_its_interval():
     a = math.sqrt(6 / (400 + 100))
     W = init_weights(400, 100, "glorot", rng=np.random.default_rng(1))
     assert np.abs(W).max() <= a and np.abs(W).max() > 0.99 * a
-    counts, _ = np.histogram(
-        W, bins=10, range=(-a, a)
-    )  # flat: each tenth holds about a tenth
+    # flat: each tenth holds about a tenth
+    counts, _ = np.histogram(W, bins=10, range=(-a, a))
     assert np.all(np.abs(counts / W.size - 0.1) < 0.01)
     np.testing.assert_array_equal(
         W, np.random.default_rng(1).uniform(-a, a, size=(400, 100))

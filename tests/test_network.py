@@ -124,15 +124,12 @@ def test_cost_of_uniform_prediction_is_log_dy():
     cost, grad = forward_backward_prop(X, Y, np.zeros(param_count(dims)), dims)
     assert cost == pytest.approx(np.log(5))
     W1, b1, W2, b2 = unpack_params(grad, dims)
-    assert np.all(W1 == 0) and np.all(
-        b1 == 0
-    )  # W2 = 0 passes no error back to the hidden layer
-    np.testing.assert_allclose(
-        b2, 1 / 5 - Y.mean(0)
-    )  # mean of (y_hat - y) with y_hat = 1/5
-    np.testing.assert_allclose(
-        W2, np.tile(0.5 * b2, (4, 1))
-    )  # A1 = sigmoid(0) = 1/2 for every unit
+    # W2 = 0 passes no error back to the hidden layer
+    assert np.all(W1 == 0) and np.all(b1 == 0)
+    # mean of (y_hat - y) with y_hat = 1/5
+    np.testing.assert_allclose(b2, 1 / 5 - Y.mean(0))
+    # A1 = sigmoid(0) = 1/2 for every unit
+    np.testing.assert_allclose(W2, np.tile(0.5 * b2, (4, 1)))
 
 
 def test_does_not_modify_inputs():

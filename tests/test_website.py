@@ -21,6 +21,7 @@ The browser part is skipped, saying why, only when Chromium is not installed
 (``.ci/run`` installs it).  Set ``WEBSITE_TEST_NO_BUILD=1`` to test the existing
 ``_build/html`` without rebuilding it.
 """
+
 from __future__ import annotations
 
 import functools
@@ -50,8 +51,8 @@ FULL_SCREENSHOTS = os.environ.get("WEBSITE_FULL_SCREENSHOTS") == "1"
 
 CHROMIUM = os.environ.get("CHROMIUM") or shutil.which("chromium") or "/usr/bin/chromium"
 # The machines have no network: without the background-networking flags Chromium keeps
-# trying to reach Google's hosts.  The profile (--user-data-dir) is a new empty temporary
-# folder, given to Playwright's launch_persistent_context.
+# trying to reach Google's hosts.  The profile (--user-data-dir) is a new empty
+# temporary folder, given to Playwright's launch_persistent_context.
 CHROMIUM_FLAGS = [
     "--headless",
     "--no-sandbox",
@@ -82,7 +83,7 @@ NOISE = re.compile(
 
 
 def toc_pages() -> list[str]:
-    """The HTML pages of the book, in reading order, as paths relative to _build/html."""
+    """The HTML pages of the book in reading order, as paths relative to _build/html."""
     toc = yaml.safe_load((ROOT / "_toc.yml").read_text())
     files = [toc["root"]]
 
@@ -127,10 +128,17 @@ def site() -> Path:
     seconds = time.perf_counter() - start
     if result.returncode != 0:
         output = result.stdout + result.stderr
-        problems = [line for line in output.splitlines() if re.search(r"WARNING|ERROR|Error|Exception", line)]
+        problems = [
+            line
+            for line in output.splitlines()
+            if re.search(r"WARNING|ERROR|Error|Exception", line)
+        ]
         pytest.fail(
             f"jupyter-book build failed (exit {result.returncode}, {seconds:.0f} s); "
-            "its warnings and errors:\n" + "\n".join(problems[:40]) + "\n\nend of its output:\n" + output[-3000:]
+            "its warnings and errors:\n"
+            + "\n".join(problems[:40])
+            + "\n\nend of its output:\n"
+            + output[-3000:]
         )
     print(f"\nbook built in {seconds:.1f} s")
     return HTML
@@ -144,7 +152,14 @@ def site() -> Path:
 class PageParser(HTMLParser):
     """Collects the ids, the references to other resources and the outputs of a page."""
 
-    REFS = {"a": "href", "link": "href", "script": "src", "img": "src", "iframe": "src", "source": "src"}
+    REFS = {
+        "a": "href",
+        "link": "href",
+        "script": "src",
+        "img": "src",
+        "iframe": "src",
+        "source": "src",
+    }
 
     def __init__(self):
         super().__init__(convert_charrefs=True)
@@ -187,7 +202,7 @@ class PageParser(HTMLParser):
             self.output_text.append(data)
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def parse(path: Path) -> PageParser:
     parser = PageParser()
     parser.feed(path.read_text(encoding="utf-8"))
@@ -212,8 +227,11 @@ def resolve(page: Path, url: str, root: Path) -> tuple[Path, str]:
 
 
 def html_files(root: Path) -> list[Path]:
-    """The pages of the site: those of _toc.yml plus Sphinx's own (a page left in _build by
-    an older build, no longer in the table of contents, is not part of the site)."""
+    """The pages of the site: those of _toc.yml plus Sphinx's own.
+
+    A page left in _build by an older build, no longer in the table of contents, is
+    not part of the site.
+    """
     return [root / page for page in PAGES if (root / page).is_file()]
 
 
@@ -223,7 +241,7 @@ def test_every_toc_page_was_built(site):
 
 
 def test_link_check(site):
-    """Every internal link, image, script and stylesheet resolves; every anchor exists."""
+    """Every internal link, image, script and stylesheet resolves; anchors exist."""
     failures = []
     checked = 0
     for page in html_files(site):
@@ -235,8 +253,14 @@ def test_link_check(site):
             where = f"{page.relative_to(site)}: <{tag}> {url}"
             if not target.is_file():
                 failures.append(f"{where} -> missing file {target}")
-            elif fragment and target.suffix == ".html" and fragment not in parse(target).ids:
-                failures.append(f"{where} -> no id {fragment!r} in {target.relative_to(site)}")
+            elif (
+                fragment
+                and target.suffix == ".html"
+                and fragment not in parse(target).ids
+            ):
+                failures.append(
+                    f"{where} -> no id {fragment!r} in {target.relative_to(site)}"
+                )
     # url(...) in the stylesheets: fonts and icons must be on the site too.
     for css in site.rglob("*.css"):
         text = css.read_text(encoding="utf-8", errors="replace")
@@ -244,7 +268,9 @@ def test_link_check(site):
             if url.startswith(("data:", "#")):
                 continue
             if is_external(url):
-                failures.append(f"{css.relative_to(site)}: url({url}) is on another host")
+                failures.append(
+                    f"{css.relative_to(site)}: url({url}) is on another host"
+                )
                 continue
             checked += 1
             path = (css.parent / unquote(urlsplit(url).path)).resolve()
@@ -265,15 +291,20 @@ def test_nothing_is_loaded_from_another_host(site):
         for tag, url in parse(page).refs:
             if tag != "a" and is_external(url):
                 failures.append(f"{page.relative_to(site)}: <{tag}> {url}")
-    assert not failures, "resources loaded from other hosts:\n" + "\n".join(sorted(set(failures)))
+    assert not failures, "resources loaded from other hosts:\n" + "\n".join(
+        sorted(set(failures))
+    )
 
 
 def test_mathjax_is_served_by_the_site(site):
     mathjax = site / "_static" / "mathjax"
     assert (mathjax / "tex-mml-chtml.js").is_file(), (
-        "MathJax was not copied into _build/html/_static/mathjax (see _ext/offline_site.py)"
+        "MathJax was not copied into _build/html/_static/mathjax "
+        "(see _ext/offline_site.py)"
     )
-    assert (mathjax / "output" / "chtml" / "fonts" / "woff-v2").is_dir(), "MathJax's fonts are missing"
+    assert (mathjax / "output" / "chtml" / "fonts" / "woff-v2").is_dir(), (
+        "MathJax's fonts are missing"
+    )
     scripts = [
         (page.relative_to(site), url)
         for page in html_files(site)
@@ -297,28 +328,58 @@ def test_outputs_have_no_warnings_or_log_noise(site):
             line_end = match.string.find("\n", match.end())
             line = match.string[line_start : line_end if line_end != -1 else None]
             failures.append(f"{name}: {line.strip()[:160]!r}")
-    assert not failures, "warnings or log noise in cell outputs:\n" + "\n".join(failures)
+    assert not failures, "warnings or log noise in cell outputs:\n" + "\n".join(
+        failures
+    )
 
 
 class ProseParser(HTMLParser):
     """Collects mentions of "Chapter N" in a page's prose that are not links."""
 
-    SKIP = {"a", "h1", "h2", "h3", "h4", "h5", "h6", "code", "pre", "title", "nav", "script", "style", "summary"}
-    VOID = {"br", "img", "meta", "link", "input", "hr", "wbr", "source", "col", "area", "base"}
+    SKIP = {
+        "a",
+        "h1",
+        "h2",
+        "h3",
+        "h4",
+        "h5",
+        "h6",
+        "code",
+        "pre",
+        "title",
+        "nav",
+        "script",
+        "style",
+        "summary",
+    }
+    VOID = {
+        "br",
+        "img",
+        "meta",
+        "link",
+        "input",
+        "hr",
+        "wbr",
+        "source",
+        "col",
+        "area",
+        "base",
+    }
     MENTION = re.compile(r"\bchapters?\s+(\d+)", re.IGNORECASE)
 
     def __init__(self):
         super().__init__(convert_charrefs=True)
         self.stack: list[tuple[str, str]] = []
-        self.mentions: list[tuple[int, str]] = []  # (chapter number, the text around it)
+        # (chapter number, the text around it)
+        self.mentions: list[tuple[int, str]] = []
 
     def handle_starttag(self, tag, attrs):
         if tag not in self.VOID:
             self.stack.append((tag, dict(attrs).get("class") or ""))
 
     def handle_endtag(self, tag):
-        # close the innermost open element of that name, and whatever was left open in it;
-        # a stray end tag (browsers ignore those) changes nothing
+        # close the innermost open element of that name, and whatever was left open in
+        # it; a stray end tag (browsers ignore those) changes nothing
         for i in range(len(self.stack) - 1, -1, -1):
             if self.stack[i][0] == tag:
                 del self.stack[i:]
@@ -327,15 +388,20 @@ class ProseParser(HTMLParser):
     def handle_data(self, data):
         if not any(tag == "article" for tag, _ in self.stack):
             return
-        if any(tag in self.SKIP or "cell_output" in cls or "math" in cls.split() for tag, cls in self.stack):
+        if any(
+            tag in self.SKIP or "cell_output" in cls or "math" in cls.split()
+            for tag, cls in self.stack
+        ):
             return
         for match in self.MENTION.finditer(data):
-            context = " ".join(data[max(0, match.start() - 40) : match.end() + 30].split())
+            context = " ".join(
+                data[max(0, match.start() - 40) : match.end() + 30].split()
+            )
             self.mentions.append((int(match.group(1)), context))
 
 
 def test_chapter_references_are_links(site):
-    """"as derived in Chapter 2" is a link to Chapter 2 ({doc}`...` or {ref}`...`)."""
+    """ "as derived in Chapter 2" is a link to Chapter 2 ({doc}`...` or {ref}`...`)."""
     failures = []
     for page in html_files(site):
         parser = ProseParser()
@@ -347,13 +413,17 @@ def test_chapter_references_are_links(site):
             if not (own and number == int(own.group(1)))
         ]
     assert not failures, (
-        "mentions of another chapter that are not links; write [Chapter 3](03_gradient_checking.ipynb),"
-        " a link that works on the website, in Jupyter and in Colab:\n" + "\n".join(failures)
+        "mentions of another chapter that are not links; "
+        "write [Chapter 3](03_gradient_checking.ipynb),"
+        " a link that works on the website, in Jupyter and in Colab:\n"
+        + "\n".join(failures)
     )
 
 
 def test_exercises_have_solution_toggles(site):
-    toggles = {p: parse(site / p).solution_toggles for p in PAGES if (site / p).is_file()}
+    toggles = {
+        p: parse(site / p).solution_toggles for p in PAGES if (site / p).is_file()
+    }
     assert sum(toggles.values()) > 0, (
         "no collapsed solution anywhere: exercise cells should be tagged hide-input "
         "(CONTRIBUTING.md, Exercises)"
@@ -387,16 +457,23 @@ def browser(server):
     """A headless Chromium with an empty profile, or a skip saying why there is none."""
     if not Path(CHROMIUM).is_file():
         pytest.skip(
-            f"Chromium is not installed ({CHROMIUM} not found): the website was not tested in a "
-            "browser. Install Debian's packages: apt-get install chromium chromium-driver "
+            f"Chromium is not installed ({CHROMIUM} not found): "
+            "the website was not tested in a browser. "
+            "Install Debian's packages: apt-get install chromium chromium-driver "
             "(.ci/run does this)"
         )
     try:
         from playwright import sync_api
     except ImportError:  # an incomplete environment, not a reason to skip
-        pytest.fail("the Python package 'playwright' is not installed: run `make venv` (requirements.txt)")
+        pytest.fail(
+            "the Python package 'playwright' is not installed: "
+            "run `make venv` (requirements.txt)"
+        )
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    with tempfile.TemporaryDirectory(prefix="chromium-profile-") as profile, sync_api.sync_playwright() as pw:
+    with (
+        tempfile.TemporaryDirectory(prefix="chromium-profile-") as profile,
+        sync_api.sync_playwright() as pw,
+    ):
         context = pw.chromium.launch_persistent_context(
             profile,
             executable_path=CHROMIUM,
@@ -435,7 +512,12 @@ INSPECT_JS = r"""
        .forEach(el => el.remove());
   const prose = clone.textContent;
   const rawTex = [];
-  for (const re of [/\$\$?[^$\n]{1,80}\$\$?/g, /\\\(|\\\)|\\\[|\\\]/g, /\\(begin|frac|sum|partial)\b/g]) {
+  const texPatterns = [
+      /\$\$?[^$\n]{1,80}\$\$?/g,
+      /\\\(|\\\)|\\\[|\\\]/g,
+      /\\(begin|frac|sum|partial)\b/g,
+  ];
+  for (const re of texPatterns) {
     for (const m of prose.matchAll(re)) rawTex.push(m[0]);
   }
   const images = Array.from(document.images).map(img => ({
@@ -467,7 +549,8 @@ def wait_for_mathjax(page) -> None:
     if not has_mathjax:
         return
     page.wait_for_function(
-        "() => window.MathJax && MathJax.startup && MathJax.startup.promise", timeout=30_000
+        "() => window.MathJax && MathJax.startup && MathJax.startup.promise",
+        timeout=30_000,
     )
     page.evaluate("() => MathJax.startup.promise.then(() => true)")
 
@@ -481,7 +564,10 @@ def test_page_in_browser(browser, server, site, path):
 
     def route(route_, request):
         host = urlsplit(request.url).hostname
-        if request.url.startswith(("data:", "blob:")) or host in ("127.0.0.1", "localhost"):
+        if request.url.startswith(("data:", "blob:")) or host in (
+            "127.0.0.1",
+            "localhost",
+        ):
             route_.continue_()
         else:
             foreign.append(request.url)
@@ -491,11 +577,17 @@ def test_page_in_browser(browser, server, site, path):
     page.on("pageerror", lambda exc: errors.append(f"JavaScript error: {exc}"))
     page.on(
         "console",
-        lambda msg: errors.append(f"console {msg.type}: {msg.text}") if msg.type == "error" else None,
+        lambda msg: (
+            errors.append(f"console {msg.type}: {msg.text}")
+            if msg.type == "error"
+            else None
+        ),
     )
     try:
         response = page.goto(server + path, wait_until="load", timeout=30_000)
-        assert response is not None and response.ok, f"{path}: HTTP {response and response.status}"
+        assert response is not None and response.ok, (
+            f"{path}: HTTP {response and response.status}"
+        )
         if path == "index.html":  # a redirect to the landing page
             page.wait_for_url(re.compile(r".*/book/.*\.html$"), timeout=10_000)
             page.wait_for_load_state("load")
@@ -512,7 +604,10 @@ def test_page_in_browser(browser, server, site, path):
         if info["untypeset"]:
             failures.append(f"formulas not typeset by MathJax: {info['untypeset'][:5]}")
         if info["maths"] != info["typeset"]:
-            failures.append(f"{info['maths']} math elements but {info['typeset']} typeset containers")
+            failures.append(
+                f"{info['maths']} math elements "
+                f"but {info['typeset']} typeset containers"
+            )
         if info["mathErrors"]:
             failures.append(f"MathJax errors: {info['mathErrors'][:5]}")
         if info["rawTex"]:
@@ -535,12 +630,19 @@ def test_page_in_browser(browser, server, site, path):
             local = site / unquote(urlsplit(target).path).lstrip("/")
             if local.is_dir():
                 local = local / "index.html"
-            if fragment and local.suffix == ".html" and fragment not in parse(local).ids:
+            if (
+                fragment
+                and local.suffix == ".html"
+                and fragment not in parse(local).ids
+            ):
                 failures.append(f"link {href}: no element with id {fragment!r}")
 
         # Code cells have copy buttons.
         if info["copyButtons"] != info["codeBlocks"]:
-            failures.append(f"{info['codeBlocks']} code blocks but {info['copyButtons']} copy buttons")
+            failures.append(
+                f"{info['codeBlocks']} code blocks "
+                f"but {info['copyButtons']} copy buttons"
+            )
 
         # Solutions are hidden, open on a click and close on a second one.
         for i in range(info["toggles"]):
@@ -549,38 +651,53 @@ def test_page_in_browser(browser, server, site, path):
             summary = toggle.locator("summary")
             label = summary.inner_text().strip().splitlines()[0]
             if hidden.is_visible():
-                failures.append(f"toggle {i} ({label!r}): content visible before any click")
+                failures.append(
+                    f"toggle {i} ({label!r}): content visible before any click"
+                )
                 continue
             summary.click()
             try:
                 hidden.wait_for(state="visible", timeout=5_000)
             except Exception:
-                failures.append(f"toggle {i} ({label!r}): content still hidden after a click")
+                failures.append(
+                    f"toggle {i} ({label!r}): content still hidden after a click"
+                )
                 continue
             summary.click()
             try:
                 hidden.wait_for(state="hidden", timeout=5_000)
             except Exception:
-                failures.append(f"toggle {i} ({label!r}): content still visible after a second click")
+                failures.append(
+                    f"toggle {i} ({label!r}): "
+                    "content still visible after a second click"
+                )
 
         # A screenshot of the page in the light theme.
         name = path.removesuffix(".html").replace("/", "__")
-        page.evaluate("() => window.scrollTo(0, 0)")  # the toggles scrolled it; sticky bars follow
+        # the toggles scrolled it; sticky bars follow
+        page.evaluate("() => window.scrollTo(0, 0)")
         page.wait_for_timeout(100)
-        page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=FULL_SCREENSHOTS)
+        page.screenshot(
+            path=str(SCREENSHOTS / f"{name}.png"), full_page=FULL_SCREENSHOTS
+        )
 
         # The dark theme: figures keep a light background, so black axes stay readable.
-        page.evaluate("() => { document.documentElement.dataset.theme = 'dark';"
-                      " document.documentElement.dataset.mode = 'dark'; }")
+        page.evaluate(
+            "() => { document.documentElement.dataset.theme = 'dark';"
+            " document.documentElement.dataset.mode = 'dark'; }"
+        )
         backgrounds = page.evaluate(
             "() => Array.from(document.querySelectorAll('.cell_output img'))"
             ".map(img => getComputedStyle(img).backgroundColor)"
         )
         dark_on_dark = [bg for bg in backgrounds if bg != "rgb(255, 255, 255)"]
         if dark_on_dark:
-            failures.append(f"{len(dark_on_dark)} output figure(s) without a white background in the dark theme")
-        # (one screen, at the first figure if there is one: a second full-page screenshot
-        # doubles the time of a long chapter)
+            failures.append(
+                f"{len(dark_on_dark)} output figure(s) "
+                "without a white background in the dark theme"
+            )
+        # (one screen, at the first figure if there is one: a second full-page
+        # screenshot doubles the time of a long chapter)
         figure = page.locator(".cell_output img").first
         if figure.count():
             figure.scroll_into_view_if_needed()
@@ -603,6 +720,8 @@ def test_search_finds_the_chapters(browser, server):
         results = page.locator("#search-results li")
         results.first.wait_for(state="visible", timeout=20_000)
         titles = [text.strip() for text in results.all_inner_texts()]
-        assert any("Chapter" in title for title in titles), f"search for 'gradient' found {titles[:5]}"
+        assert any("Chapter" in title for title in titles), (
+            f"search for 'gradient' found {titles[:5]}"
+        )
     finally:
         page.close()

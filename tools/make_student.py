@@ -46,11 +46,13 @@ without BEGIN, BEGIN inside a block), malformed (``## BEGIN SOLUTION``, code on
 the marker line), outside a code cell (markdown or raw), or when an exercise cell
 has no exercise heading above it.
 
-Usage, from the repository root with the project's venv (``make student`` does both steps)::
+Usage, from the repository root with the project's venv (``make student`` does both
+steps)::
 
     python tools/make_student.py            # (re)write exercises/ from book/
     python tools/make_student.py --check    # write nothing; exit 1 listing stale files
 """
+
 from __future__ import annotations
 
 import argparse
@@ -68,7 +70,8 @@ EXERCISES = ROOT / "exercises"
 
 BEGIN = "### BEGIN SOLUTION"
 END = "### END SOLUTION"
-#: Anything that looks like a marker (used to find malformed markers and markers outside code cells).
+#: Anything that looks like a marker (used to find malformed markers and markers outside
+#: code cells).
 _MARKERISH = re.compile(r"#+\s*(BEGIN|END)\s+SOLUTION", re.IGNORECASE)
 #: A markdown ATX heading line.
 _HEADING = re.compile(r"^ {0,3}(#{1,6})\s+(.*?)\s*#*\s*$")
@@ -84,20 +87,21 @@ NOTE_CELL_ID = "student-edition-note"
 
 
 class StudentEditionError(ValueError):
-    """A chapter that cannot be turned into its student edition; the message names the file and cell."""
+    """A chapter unfit for a student edition; the message names the file and cell."""
 
 
 @dataclasses.dataclass
 class Exercise:
     """One exercise cell of a chapter, as placed in the student edition."""
 
-    name: str                 # "Exercise 1.1"
-    title: str                # "the sigmoid and its derivative"
-    book_index: int           # index of the cell in book/NN.ipynb
-    student_index: int        # index of the cell in exercises/NN.ipynb
-    solution_source: str      # the cell's source in book/ (with the solution)
-    student_source: str       # the cell's source in exercises/ (with NotImplementedError)
-    group: list[int]          # student indices of the cells whose outputs were cleared (this cell first)
+    name: str  # "Exercise 1.1"
+    title: str  # "the sigmoid and its derivative"
+    book_index: int  # index of the cell in book/NN.ipynb
+    student_index: int  # index of the cell in exercises/NN.ipynb
+    solution_source: str  # the cell's source in book/ (with the solution)
+    student_source: str  # the cell's source in exercises/ (with NotImplementedError)
+    # student indices of the cells whose outputs were cleared (this cell first)
+    group: list[int]
 
     @property
     def message(self) -> str:
@@ -125,7 +129,7 @@ def _string_literal(text: str) -> str:
 
 
 def headings(markdown: str) -> list[tuple[int, str]]:
-    """The ATX headings of a markdown text as ``(level, text)``, skipping fenced code blocks."""
+    """The ATX headings of markdown text as ``(level, text)``, skipping fenced code."""
     found, fence = [], None
     for line in markdown.splitlines():
         match = _FENCE.match(line)
@@ -143,33 +147,46 @@ def chapter_number(path) -> int:
     """The ``NN`` of ``NN_name.ipynb``."""
     name = Path(path).name
     if not re.match(r"^\d\d_", name):
-        raise StudentEditionError(f"{_display(path)}: a chapter's file name must start with its number, NN_")
+        raise StudentEditionError(
+            f"{_display(path)}: a chapter's file name must start with its number, NN_"
+        )
     return int(name[:2])
 
 
 def replace_solutions(source: str, message: str, where: str) -> str:
-    """``source`` with each marked block replaced by ``raise NotImplementedError(message)``, indented like its BEGIN."""
+    """``source`` with each marked block replaced by ``raise NotImplementedError``.
+
+    The ``raise`` statement, with ``message``, is indented like the block's BEGIN line.
+    """
     out, indent, begin_line = [], None, None
     raise_line = f"raise NotImplementedError({_string_literal(message)})"
     for number, line in enumerate(source.split("\n"), start=1):
         stripped = line.strip()
         if stripped == BEGIN:
             if indent is not None:
-                raise StudentEditionError(f"{where}: '{BEGIN}' on line {number} inside the block opened on line "
-                                          f"{begin_line}; close it with '{END}' first")
+                raise StudentEditionError(
+                    f"{where}: '{BEGIN}' on line {number} inside the block opened "
+                    f"on line {begin_line}; close it with '{END}' first"
+                )
             indent, begin_line = line[: len(line) - len(line.lstrip())], number
             out.append(indent + raise_line)
         elif stripped == END:
             if indent is None:
-                raise StudentEditionError(f"{where}: '{END}' on line {number} without a '{BEGIN}' before it")
+                raise StudentEditionError(
+                    f"{where}: '{END}' on line {number} without a '{BEGIN}' before it"
+                )
             indent = None
         elif _MARKERISH.search(line):
-            raise StudentEditionError(f"{where}: malformed solution marker on line {number}: {stripped!r}; a marker "
-                                      f"is a line of its own, exactly '{BEGIN}' or '{END}'")
+            raise StudentEditionError(
+                f"{where}: malformed solution marker on line {number}: {stripped!r}; "
+                f"a marker is a line of its own, exactly '{BEGIN}' or '{END}'"
+            )
         elif indent is None:
             out.append(line)
     if indent is not None:
-        raise StudentEditionError(f"{where}: '{BEGIN}' on line {begin_line} is never closed by '{END}'")
+        raise StudentEditionError(
+            f"{where}: '{BEGIN}' on line {begin_line} is never closed by '{END}'"
+        )
     return "\n".join(out)
 
 
@@ -196,49 +213,64 @@ def _strip_solution_metadata(cell) -> None:
 def _clear_outputs(cell) -> None:
     cell.outputs = []
     cell.execution_count = None
-    cell.metadata.pop("execution", None)  # nbclient's timestamps of the run that made the outputs
+    # nbclient's timestamps of the run that made the outputs
+    cell.metadata.pop("execution", None)
 
 
 def _note_cell(book_path, exercises: list[Exercise]):
     source_name = f"book/{Path(book_path).name}"
     if exercises:
-        names = sorted({ex.name for ex in exercises}, key=lambda n: [int(x) for x in n.split()[1].split(".")])
+        names = sorted(
+            {ex.name for ex in exercises},
+            key=lambda n: [int(x) for x in n.split()[1].split(".")],
+        )
         text = (
-            f"**Exercise edition.** This notebook is the chapter `{source_name}` with the solutions taken out: "
-            f"{', '.join(names)}. In each exercise cell, replace the line "
-            "`raise NotImplementedError(...)` with your code, run the cell, then run the check cell below it "
-            "and read its message: it names the input, the value expected and the value your code returned. "
-            "Later chapters import the reference versions from `nnlib`, so an exercise you skip never blocks "
-            "the next chapter."
+            f"**Exercise edition.** This notebook is the chapter `{source_name}` "
+            f"with the solutions taken out: {', '.join(names)}. "
+            "In each exercise cell, replace the line "
+            "`raise NotImplementedError(...)` with your code, run the cell, "
+            "then run the check cell below it and read its message: "
+            "it names the input, the value expected and the value your code returned. "
+            "Later chapters import the reference versions from `nnlib`, "
+            "so an exercise you skip never blocks the next chapter."
         )
     else:
-        text = (f"**Exercise edition.** The chapter `{source_name}` has no exercises: this notebook is the "
-                "chapter itself.")
+        text = (
+            f"**Exercise edition.** The chapter `{source_name}` has no exercises: "
+            "this notebook is the chapter itself."
+        )
     cell = nbformat.v4.new_markdown_cell(text)
     cell.id = NOTE_CELL_ID  # fixed, not random: the output must be deterministic
     return cell
 
 
 def build_student(nb, path) -> tuple:
-    """The student edition of chapter notebook ``nb`` (read from ``path``), and its exercises.
+    """The student edition of notebook ``nb`` (read from ``path``) and its exercises.
 
-    ``nb`` is not modified. Raises :class:`StudentEditionError` naming the file and cell.
+    ``nb`` is not modified. Raises :class:`StudentEditionError` naming the file and
+    cell.
     """
     chapter = chapter_number(path)
     student = copy.deepcopy(nb)
     exercises: list[Exercise] = []
-    heading = None              # (name, title, cell index) of the nearest heading so far, if an exercise heading
-    nearest_heading = None      # (text, cell index) of the nearest heading of any kind
+    # (name, title, cell index) of the nearest heading so far, if an exercise heading
+    heading = None
+    nearest_heading = None  # (text, cell index) of the nearest heading of any kind
     seen_names: dict[str, int] = {}
-    group_owner = None          # the exercise whose group the following code cells belong to
+    group_owner = None  # the exercise whose group the following code cells belong to
 
     for index, cell in enumerate(student.cells):
         where = _where(path, index, cell)
         if cell.cell_type != "code":
-            marker = next((line for line in cell.source.splitlines() if _MARKERISH.search(line)), None)
+            marker = next(
+                (line for line in cell.source.splitlines() if _MARKERISH.search(line)),
+                None,
+            )
             if marker is not None:
-                raise StudentEditionError(f"{where}: solution marker {marker.strip()!r} in a {cell.cell_type} cell; "
-                                          "markers belong in code cells only")
+                raise StudentEditionError(
+                    f"{where}: solution marker {marker.strip()!r} "
+                    f"in a {cell.cell_type} cell; markers belong in code cells only"
+                )
             group_owner = None
             if cell.cell_type == "markdown":
                 found = headings(cell.source)
@@ -247,47 +279,76 @@ def build_student(nb, path) -> tuple:
                     nearest_heading = (text, index)
                     match = _EXERCISE.match(text)
                     if match:
-                        number, sub, title = int(match.group(1)), int(match.group(2)), match.group(3).strip()
+                        number, sub, title = (
+                            int(match.group(1)),
+                            int(match.group(2)),
+                            match.group(3).strip(),
+                        )
                         name = f"Exercise {number}.{sub}"
                         if number != chapter:
-                            raise StudentEditionError(f"{where}: heading '{text}' is numbered {number}.{sub}, but "
-                                                      f"this is chapter {chapter}: number it {chapter}.{sub}")
+                            raise StudentEditionError(
+                                f"{where}: heading '{text}' is numbered "
+                                f"{number}.{sub}, but this is chapter {chapter}: "
+                                f"number it {chapter}.{sub}"
+                            )
                         if name in seen_names:
-                            raise StudentEditionError(f"{where}: '{name}' is used a second time (first in cell "
-                                                      f"{seen_names[name]}); number each exercise once")
+                            raise StudentEditionError(
+                                f"{where}: '{name}' is used a second time "
+                                f"(first in cell {seen_names[name]}); "
+                                "number each exercise once"
+                            )
                         seen_names[name] = index
                         heading = (name, title, index)
                     else:
                         heading = None
             continue
 
-        has_marker = any(line.strip() in (BEGIN, END) for line in cell.source.split("\n"))
+        has_marker = any(
+            line.strip() in (BEGIN, END) for line in cell.source.split("\n")
+        )
         if not has_marker:
             if any(_MARKERISH.search(line) for line in cell.source.split("\n")):
-                replace_solutions(cell.source, "", where)  # raises, naming the malformed marker
+                # raises, naming the malformed marker
+                replace_solutions(cell.source, "", where)
             if group_owner is not None:
                 _clear_outputs(cell)
                 group_owner.group.append(index)
             continue
 
         if heading is None:
-            found = (f"the nearest heading above it is '{nearest_heading[0]}' (cell {nearest_heading[1]})"
-                     if nearest_heading else "there is no heading above it")
-            raise StudentEditionError(f"{where}: this cell has solution markers but {found}; put a markdown "
-                                      f"heading '### Exercise {chapter}.M: <what to implement>' before it")
+            found = (
+                f"the nearest heading above it is '{nearest_heading[0]}' "
+                f"(cell {nearest_heading[1]})"
+                if nearest_heading
+                else "there is no heading above it"
+            )
+            raise StudentEditionError(
+                f"{where}: this cell has solution markers but {found}; put a markdown "
+                f"heading '### Exercise {chapter}.M: <what to implement>' before it"
+            )
         name, title, _ = heading
         message = f"{name}: {title}"
         solution_source = cell.source
         cell.source = replace_solutions(cell.source, message, where)
         _strip_solution_metadata(cell)
         _clear_outputs(cell)
-        group_owner = Exercise(name=name, title=title, book_index=index, student_index=index,
-                               solution_source=solution_source, student_source=cell.source, group=[index])
+        group_owner = Exercise(
+            name=name,
+            title=title,
+            book_index=index,
+            student_index=index,
+            solution_source=solution_source,
+            student_source=cell.source,
+            group=[index],
+        )
         exercises.append(group_owner)
 
-    # The note goes after the chapter title (the first markdown cell), or after the setup cell.
-    position = next((i + 1 for i, c in enumerate(student.cells) if c.cell_type == "markdown"),
-                    min(1, len(student.cells)))
+    # The note goes after the chapter title (the first markdown cell), or after the
+    # setup cell.
+    position = next(
+        (i + 1 for i, c in enumerate(student.cells) if c.cell_type == "markdown"),
+        min(1, len(student.cells)),
+    )
     note = _note_cell(path, exercises)
     if (student.nbformat, student.nbformat_minor) < (4, 5):
         del note["id"]  # cell ids exist from nbformat 4.5 on
@@ -301,7 +362,7 @@ def build_student(nb, path) -> tuple:
 
 
 def dumps(nb) -> str:
-    """The notebook as text, as ``nbformat.write`` writes it (sorted keys, so deterministic)."""
+    """The notebook as ``nbformat.write`` writes it (sorted keys, so deterministic)."""
     text = nbformat.writes(nb)
     return text if text.endswith("\n") else text + "\n"
 
@@ -318,15 +379,20 @@ def student_edition(book_path) -> tuple[str, list[Exercise]]:
     return dumps(student), exercises
 
 
-def generate(book_dir: Path = BOOK, out_dir: Path = EXERCISES, check: bool = False) -> list[Path]:
-    """Write (or with ``check``, only compare) every student edition; return the stale or rewritten files.
+def generate(
+    book_dir: Path = BOOK, out_dir: Path = EXERCISES, check: bool = False
+) -> list[Path]:
+    """Write every student edition (or with ``check`` compare); list the stale ones.
 
-    A file in ``out_dir`` named like a chapter but with no chapter in ``book_dir`` counts as stale and
-    is deleted (unless ``check``). All chapters are generated before anything is written, so an error
-    in one leaves ``out_dir`` untouched.
+    The stale files are the ones returned, rewritten unless ``check``. A file in
+    ``out_dir`` named like a chapter but with no chapter in ``book_dir`` counts as
+    stale and is deleted (unless ``check``). All chapters are generated before
+    anything is written, so an error in one leaves ``out_dir`` untouched.
     """
     book_dir, out_dir = Path(book_dir), Path(out_dir)
-    wanted = {out_dir / path.name: student_edition(path)[0] for path in chapters(book_dir)}
+    wanted = {
+        out_dir / path.name: student_edition(path)[0] for path in chapters(book_dir)
+    }
     stale = []
     for target, text in wanted.items():
         current = target.read_text(encoding="utf-8") if target.exists() else None
@@ -344,11 +410,27 @@ def generate(book_dir: Path = BOOK, out_dir: Path = EXERCISES, check: bool = Fal
 
 
 def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(description="Generate exercises/NN_*.ipynb (the student edition) from book/.")
-    parser.add_argument("--check", action="store_true",
-                        help="write nothing; exit 1 listing the exercise notebooks that are out of date")
-    parser.add_argument("--book", type=Path, default=BOOK, help="folder of the chapters (default: book/)")
-    parser.add_argument("--out", type=Path, default=EXERCISES, help="folder of the student edition (default: exercises/)")
+    parser = argparse.ArgumentParser(
+        description="Generate exercises/NN_*.ipynb (the student edition) from book/."
+    )
+    parser.add_argument(
+        "--check",
+        action="store_true",
+        help="write nothing; "
+        "exit 1 listing the exercise notebooks that are out of date",
+    )
+    parser.add_argument(
+        "--book",
+        type=Path,
+        default=BOOK,
+        help="folder of the chapters (default: book/)",
+    )
+    parser.add_argument(
+        "--out",
+        type=Path,
+        default=EXERCISES,
+        help="folder of the student edition (default: exercises/)",
+    )
     args = parser.parse_args(argv)
     try:
         stale = generate(args.book, args.out, check=args.check)
@@ -359,9 +441,16 @@ def main(argv=None) -> int:
         for path in stale:
             print(f"out of date: {_display(path)}")
         if stale:
-            print("Run `make student` (or `python tools/make_student.py`) and commit exercises/.", file=sys.stderr)
+            print(
+                "Run `make student` (or `python tools/make_student.py`) "
+                "and commit exercises/.",
+                file=sys.stderr,
+            )
             return 1
-        print(f"exercises/ is up to date with {len(chapters(args.book))} chapter(s) in book/")
+        print(
+            "exercises/ is up to date with "
+            f"{len(chapters(args.book))} chapter(s) in book/"
+        )
         return 0
     for path in stale:
         print(f"{'removed' if not path.exists() else 'wrote'} {_display(path)}")

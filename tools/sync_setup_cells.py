@@ -15,6 +15,7 @@ Usage (from the repository root, with the project's venv)::
 
 ``tests/test_student.py`` fails when a chapter's setup cell does not match.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -36,29 +37,37 @@ SETUP_CELL_ID = "colab-setup"
 #: Where the setup cell clones the repository inside Colab.
 COLAB_DIR = "/content/nn-from-scratch"
 
-_TEMPLATE = '''\
-# Setup for Google Colab, written from _config.yml by tools/sync_setup_cells.py (do not edit by hand).
-# In Colab: clone the course repository, install its package nnlib, and let nnlib find the MNIST copy.
-# Anywhere else this cell does nothing (locally, `make test` or `pip install -e .` installs nnlib).
-import sys
-
-if "google.colab" in sys.modules:
-    import os
-    import subprocess
-
-    REPO_URL, BRANCH, REPO_DIR = {url}, {branch}, {directory}
-    if not os.path.isdir(REPO_DIR):
-        subprocess.run(["git", "clone", "--quiet", "--depth", "1", "--branch", BRANCH, REPO_URL, REPO_DIR],
-                       check=True)
-    subprocess.run([sys.executable, "-m", "pip", "install", "--quiet", REPO_DIR], check=True)
-    os.environ["NNLIB_DATA"] = os.path.join(REPO_DIR, "data")'''
+# The cell's code, line by line. Lines longer than this file allows are split over
+# two literals; the text itself must stay exactly what the notebooks hold.
+_TEMPLATE = (
+    "# Setup for Google Colab, written from _config.yml by tools/sync_setup_cells.py"
+    " (do not edit by hand).\n"
+    "# In Colab: clone the course repository, install its package nnlib, and let"
+    " nnlib find the MNIST copy.\n"
+    "# Anywhere else this cell does nothing (locally, `make test` or"
+    " `pip install -e .` installs nnlib).\n"
+    "import sys\n"
+    "\n"
+    'if "google.colab" in sys.modules:\n'
+    "    import os\n"
+    "    import subprocess\n"
+    "\n"
+    "    REPO_URL, BRANCH, REPO_DIR = {url}, {branch}, {directory}\n"
+    "    if not os.path.isdir(REPO_DIR):\n"
+    '        subprocess.run(["git", "clone", "--quiet", "--depth", "1", "--branch",'
+    " BRANCH, REPO_URL, REPO_DIR],\n"
+    "                       check=True)\n"
+    '    subprocess.run([sys.executable, "-m", "pip", "install", "--quiet", REPO_DIR],'
+    " check=True)\n"
+    '    os.environ["NNLIB_DATA"] = os.path.join(REPO_DIR, "data")'
+)
 
 
 def read_repository(config_path: Path = CONFIG) -> dict:
-    """The ``repository`` section of ``_config.yml``: ``{"url", "branch", "path_to_book"}``.
+    """The ``repository`` of ``_config.yml``: ``{"url", "branch", "path_to_book"}``.
 
-    Raises ``ValueError`` naming the file when the url is missing or not an https GitHub address
-    (the Colab links need ``https://github.com/<owner>/<repo>``).
+    Raises ``ValueError`` naming the file when the url is missing or not an https GitHub
+    address (the Colab links need ``https://github.com/<owner>/<repo>``).
     """
     config = yaml.safe_load(Path(config_path).read_text(encoding="utf-8")) or {}
     repo = config.get("repository") or {}
@@ -66,8 +75,11 @@ def read_repository(config_path: Path = CONFIG) -> dict:
     if url.endswith(".git"):
         url = url[: -len(".git")]
     prefix = "https://github.com/"
-    if not url.startswith(prefix) or len(url[len(prefix):].split("/")) != 2:
-        raise ValueError(f"{config_path}: repository.url must be https://github.com/<owner>/<repo>, got {url!r}")
+    if not url.startswith(prefix) or len(url[len(prefix) :].split("/")) != 2:
+        raise ValueError(
+            f"{config_path}: repository.url must be "
+            f"https://github.com/<owner>/<repo>, got {url!r}"
+        )
     return {
         "url": url,
         "branch": str(repo.get("branch") or "main"),
@@ -77,13 +89,18 @@ def read_repository(config_path: Path = CONFIG) -> dict:
 
 def setup_cell_source(url: str, branch: str, directory: str = COLAB_DIR) -> str:
     """The source of the setup cell for this repository url and branch."""
-    return _TEMPLATE.format(url=json.dumps(url), branch=json.dumps(branch), directory=json.dumps(directory))
+    return _TEMPLATE.format(
+        url=json.dumps(url), branch=json.dumps(branch), directory=json.dumps(directory)
+    )
 
 
 def is_setup_cell(cell) -> bool:
-    """Whether ``cell`` is (an old version of) the setup cell: a hidden code cell that tests for Colab."""
-    return (cell.cell_type == "code" and SETUP_TAG in cell.get("metadata", {}).get("tags", [])
-            and "google.colab" in cell.source)
+    """Whether ``cell`` is a setup cell (any version): hidden code testing for Colab."""
+    return (
+        cell.cell_type == "code"
+        and SETUP_TAG in cell.get("metadata", {}).get("tags", [])
+        and "google.colab" in cell.source
+    )
 
 
 def chapters(book_dir: Path = BOOK) -> list[Path]:
@@ -92,7 +109,7 @@ def chapters(book_dir: Path = BOOK) -> list[Path]:
 
 
 def sync_notebook(nb, source: str) -> bool:
-    """Make the first cell of ``nb`` the setup cell with ``source``; return whether anything changed."""
+    """Make ``nb``'s first cell the setup cell ``source``; return whether it changed."""
     first = nb.cells[0] if nb.cells else None
     if first is not None and is_setup_cell(first):
         if first.source == source:
@@ -108,16 +125,30 @@ def sync_notebook(nb, source: str) -> bool:
 
 
 def dumps(nb) -> str:
-    """The notebook as text, exactly as ``nbformat.write`` (and so ``jupyter nbconvert --inplace``) writes it."""
+    """The notebook as text, exactly as ``nbformat.write`` (so nbconvert) writes it."""
     text = nbformat.writes(nb)
     return text if text.endswith("\n") else text + "\n"
 
 
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--check", action="store_true", help="report notebooks whose setup cell differs; write nothing")
-    parser.add_argument("--book", type=Path, default=BOOK, help="the folder of chapter notebooks (default: book/)")
-    parser.add_argument("--config", type=Path, default=CONFIG, help="the Jupyter Book configuration (default: _config.yml)")
+    parser.add_argument(
+        "--check",
+        action="store_true",
+        help="report notebooks whose setup cell differs; write nothing",
+    )
+    parser.add_argument(
+        "--book",
+        type=Path,
+        default=BOOK,
+        help="the folder of chapter notebooks (default: book/)",
+    )
+    parser.add_argument(
+        "--config",
+        type=Path,
+        default=CONFIG,
+        help="the Jupyter Book configuration (default: _config.yml)",
+    )
     args = parser.parse_args(argv)
 
     repo = read_repository(args.config)
@@ -130,10 +161,14 @@ def main(argv=None) -> int:
             if not args.check:
                 path.write_text(dumps(nb), encoding="utf-8")
     for path in stale:
-        print(f"{'setup cell out of date' if args.check else 'rewrote the setup cell of'}: {path}")
+        what = "setup cell out of date" if args.check else "rewrote the setup cell of"
+        print(f"{what}: {path}")
     if args.check and stale:
-        print("Run `python tools/sync_setup_cells.py` (or `make student`) to rewrite them from _config.yml.",
-              file=sys.stderr)
+        print(
+            "Run `python tools/sync_setup_cells.py` (or `make student`) to rewrite "
+            "them from _config.yml.",
+            file=sys.stderr,
+        )
         return 1
     return 0
 
