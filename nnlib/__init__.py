@@ -12,6 +12,7 @@ from .layers import Activation, Dense, Layer, init_weights, layer_backward, laye
 from .mlp import MLP
 from .plotting import plot_decision_boundaries, plot_decision_boundary, plot_loss_curves
 from .datasets import load_mnist
+from .datasets import load_concrete
 from . import checks
 
 __version__ = "0.1.0"
