@@ -17,7 +17,7 @@ from .activations import (
     tanh_grad,
 )
 from .conv import conv2d_backward, conv2d_forward, max_pool_backward, max_pool_forward
-from .datasets import load_mnist
+from .datasets import load_concrete, load_mnist
 from .dropout import dropout_backward, dropout_forward
 from .gradcheck import gradcheck_naive, numerical_gradient, relative_error
 from .layers import Layer, init_weights, layer_backward, layer_forward
@@ -81,6 +81,7 @@ __all__ = [
     "max_pool_backward",
     "max_pool_forward",
     # data and plots
+    "load_concrete",
     "load_mnist",
     "plot_decision_boundaries",
     "plot_decision_boundary",

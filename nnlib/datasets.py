@@ -1,9 +1,15 @@
-"""Data sets the chapters train on; for now the offline copy of MNIST.
+"""Data sets the chapters train on: offline copies of MNIST and of the concrete data.
 
 The machines that build and test the course reach no dataset host, so the
-repository carries MNIST itself, in the original IDX format (gzip-compressed),
-under ``data/mnist/`` together with ``SHA256SUMS`` (the SHA-256 of each file's
-*uncompressed* bytes) and the attribution ``README.md``.
+repository carries its data itself:
+
+* MNIST, in the original IDX format (gzip-compressed), under ``data/mnist/``
+  together with ``SHA256SUMS`` (the SHA-256 of each file's *uncompressed*
+  bytes) and the attribution ``README.md``; loaded by :func:`load_mnist`;
+* the concrete compressive strength data (Yeh 1998; 1030 mixtures, 8 inputs,
+  the strength in MPa) as ``data/concrete/concrete.csv`` with its
+  ``SHA256SUMS`` and ``README.md``; loaded by :func:`load_concrete`, which never
+  downloads anything.
 
 :func:`load_mnist` looks for the files, in this order,
 
@@ -27,6 +33,7 @@ the raw ``uint8`` values in C order::
     12      int32    number of columns (28)   -- images only
     ...     uint8    N labels, or N * rows * columns pixels
 """
+
 from __future__ import annotations
 
 import gzip
@@ -36,7 +43,13 @@ from pathlib import Path
 
 import numpy as np
 
-__all__ = ["load_mnist", "MNIST_FILES", "DATA_ENV_VAR"]
+__all__ = [
+    "load_mnist",
+    "load_concrete",
+    "MNIST_FILES",
+    "CONCRETE_FEATURES",
+    "DATA_ENV_VAR",
+]
 
 #: The environment variable naming a data directory (holding ``mnist/``, or the MNIST files themselves).
 DATA_ENV_VAR = "NNLIB_DATA"
@@ -56,7 +69,9 @@ def _candidate_dirs(path) -> list[tuple[str, Path]]:
     """The directories to search, in order, each with a word on where it came from."""
     if path is not None:
         if not isinstance(path, (str, os.PathLike)):
-            raise TypeError(f"load_mnist expects path to be a str or os.PathLike, got {type(path).__name__} {path!r}")
+            raise TypeError(
+                f"load_mnist expects path to be a str or os.PathLike, got {type(path).__name__} {path!r}"
+            )
         return [("the path argument", Path(path))]
     dirs = []
     env = os.environ.get(DATA_ENV_VAR)
@@ -75,13 +90,18 @@ def _find_file(directory: Path, name: str) -> Path | None:
     return None
 
 
-def _read_checksums(directory: Path) -> dict[str, str]:
+def _read_checksums(
+    directory: Path,
+    func: str = "load_mnist",
+    what: str = "MNIST",
+    subdir: str = "mnist",
+) -> dict[str, str]:
     """Parse ``SHA256SUMS`` (``<hex>  <name>`` per line) into ``{name: hex}``."""
     sums_file = directory / "SHA256SUMS"
     if not sums_file.is_file():
         raise FileNotFoundError(
-            f"load_mnist found MNIST files in {directory} but no SHA256SUMS next to them; copy SHA256SUMS "
-            f"from the course repository's data/mnist/ so the files can be verified"
+            f"{func} found {what} files in {directory} but no SHA256SUMS next to them; copy SHA256SUMS "
+            f"from the course repository's data/{subdir}/ so the files can be verified"
         )
     sums = {}
     for lineno, line in enumerate(sums_file.read_text().splitlines(), start=1):
@@ -89,7 +109,9 @@ def _read_checksums(directory: Path) -> dict[str, str]:
             continue
         parts = line.split()
         if len(parts) != 2 or len(parts[0]) != 64:
-            raise ValueError(f"{sums_file}, line {lineno}: expected '<sha256 hex>  <file name>', got {line!r}")
+            raise ValueError(
+                f"{sums_file}, line {lineno}: expected '<sha256 hex>  <file name>', got {line!r}"
+            )
         sums[parts[1].lstrip("*")] = parts[0].lower()
     return sums
 
@@ -119,14 +141,18 @@ def _parse_idx(data: bytes, file: Path, magic: int) -> np.ndarray:
     ndim = magic - 2048  # 2049 -> 1 dimension, 2051 -> 3 dimensions
     header_len = 4 + 4 * ndim
     if len(data) < header_len:
-        raise ValueError(f"load_mnist: {file} is too short ({len(data)} bytes) to hold an IDX header")
+        raise ValueError(
+            f"load_mnist: {file} is too short ({len(data)} bytes) to hold an IDX header"
+        )
     found = int.from_bytes(data[0:4], "big")
     if found != magic:
         raise ValueError(
             f"load_mnist: {file} has IDX magic number {found}, expected {magic} "
             f"({'labels' if ndim == 1 else 'images'}, unsigned bytes, {ndim} dimension(s))"
         )
-    shape = tuple(int.from_bytes(data[4 + 4 * i: 8 + 4 * i], "big") for i in range(ndim))
+    shape = tuple(
+        int.from_bytes(data[4 + 4 * i : 8 + 4 * i], "big") for i in range(ndim)
+    )
     count = int(np.prod(shape))
     if len(data) - header_len != count:
         raise ValueError(
@@ -136,7 +162,9 @@ def _parse_idx(data: bytes, file: Path, magic: int) -> np.ndarray:
     return np.frombuffer(data, dtype=np.uint8, offset=header_len).reshape(shape).copy()
 
 
-def _load_dir(directory: Path) -> tuple[tuple[np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray]]:
+def _load_dir(
+    directory: Path,
+) -> tuple[tuple[np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray]]:
     sums = _read_checksums(directory)
     arrays = {}
     for name, magic in MNIST_FILES.items():
@@ -147,14 +175,23 @@ def _load_dir(directory: Path) -> tuple[tuple[np.ndarray, np.ndarray], tuple[np.
                 f"files from the course repository's data/mnist/ into it"
             )
         if name not in sums:
-            raise ValueError(f"load_mnist: {directory / 'SHA256SUMS'} has no checksum for {name}")
+            raise ValueError(
+                f"load_mnist: {directory / 'SHA256SUMS'} has no checksum for {name}"
+            )
         arrays[name] = _parse_idx(_read_verified(file, name, sums[name]), file, magic)
     for split in ("train", "t10k"):
-        n_img, n_lab = len(arrays[f"{split}-images-idx3-ubyte"]), len(arrays[f"{split}-labels-idx1-ubyte"])
+        n_img, n_lab = (
+            len(arrays[f"{split}-images-idx3-ubyte"]),
+            len(arrays[f"{split}-labels-idx1-ubyte"]),
+        )
         if n_img != n_lab:
-            raise ValueError(f"load_mnist: {directory} holds {n_img} {split} images but {n_lab} {split} labels")
-    return ((arrays["train-images-idx3-ubyte"], arrays["train-labels-idx1-ubyte"]),
-            (arrays["t10k-images-idx3-ubyte"], arrays["t10k-labels-idx1-ubyte"]))
+            raise ValueError(
+                f"load_mnist: {directory} holds {n_img} {split} images but {n_lab} {split} labels"
+            )
+    return (
+        (arrays["train-images-idx3-ubyte"], arrays["train-labels-idx1-ubyte"]),
+        (arrays["t10k-images-idx3-ubyte"], arrays["t10k-labels-idx1-ubyte"]),
+    )
 
 
 def _load_from_keras():
@@ -196,7 +233,9 @@ def load_mnist(path=None):
     """
     searched = []
     for origin, directory in _candidate_dirs(path):
-        present = [name for name in MNIST_FILES if _find_file(directory, name) is not None]
+        present = [
+            name for name in MNIST_FILES if _find_file(directory, name) is not None
+        ]
         if present:
             return _load_dir(directory)
         searched.append(f"{directory} ({origin})")
@@ -204,11 +243,163 @@ def load_mnist(path=None):
         (x_train, y_train), (x_test, y_test) = _load_from_keras()
     except Exception as exc:  # noqa: BLE001 - no network, no keras, a broken cache: all reported below
         raise FileNotFoundError(
-            "load_mnist found no MNIST files. It looked in:\n  " + "\n  ".join(searched)
+            "load_mnist found no MNIST files. It looked in:\n  "
+            + "\n  ".join(searched)
             + f"\nand the fallback keras.datasets.mnist.load_data() failed too ({type(exc).__name__}: {exc}).\n"
             "To fix it: run from a checkout of the course repository (pip install -e . there), or pass "
             f"load_mnist(path=...) / set {DATA_ENV_VAR} to a directory holding the four "
             "*-ubyte.gz files and SHA256SUMS of the repository's data/mnist/."
         ) from None
-    return ((np.asarray(x_train, dtype=np.uint8), np.asarray(y_train, dtype=np.uint8)),
-            (np.asarray(x_test, dtype=np.uint8), np.asarray(y_test, dtype=np.uint8)))
+    return (
+        (np.asarray(x_train, dtype=np.uint8), np.asarray(y_train, dtype=np.uint8)),
+        (np.asarray(x_test, dtype=np.uint8), np.asarray(y_test, dtype=np.uint8)),
+    )
+
+
+# ------------------------------------------------------------------------------------
+# The concrete compressive strength data (I-Cheng Yeh, 1998)
+
+#: The eight inputs of the concrete data, in the columns' order: seven ingredients
+#: in kg per cubic metre of mixture, then the age in days.
+CONCRETE_FEATURES = (
+    "cement",
+    "blast_furnace_slag",
+    "fly_ash",
+    "water",
+    "superplasticizer",
+    "coarse_aggregate",
+    "fine_aggregate",
+    "age",
+)
+#: The target column: compressive strength in MPa.
+CONCRETE_TARGET = "compressive_strength"
+CONCRETE_FILE = "concrete.csv"
+CONCRETE_ROWS = 1030
+
+_REPO_CONCRETE = Path(__file__).resolve().parent.parent / "data" / "concrete"
+
+
+def _concrete_dirs(path) -> list[tuple[str, Path]]:
+    """Where load_concrete looks, in order, each with a word on where it came from."""
+    if path is not None:
+        if not isinstance(path, (str, os.PathLike)):
+            raise TypeError(
+                "load_concrete expects path to be a str or os.PathLike, "
+                f"got {type(path).__name__} {path!r}"
+            )
+        return [("the path argument", Path(path))]
+    dirs = []
+    env = os.environ.get(DATA_ENV_VAR)
+    if env:
+        dirs.append((f"${DATA_ENV_VAR}/concrete", Path(env) / "concrete"))
+        dirs.append((f"${DATA_ENV_VAR}", Path(env)))
+    dirs.append(("the repository's data/concrete", _REPO_CONCRETE))
+    return dirs
+
+
+def _parse_concrete(text: str, file: Path) -> tuple[np.ndarray, np.ndarray]:
+    """The rows as float64 X (N, 8) and y (N,), after checking header and values."""
+    lines = [line for line in text.splitlines() if line.strip()]
+    expected = ",".join(CONCRETE_FEATURES + (CONCRETE_TARGET,))
+    if not lines or lines[0].strip() != expected:
+        got = lines[0] if lines else "an empty file"
+        raise ValueError(
+            f"load_concrete: {file} should start with the header {expected!r}, "
+            f"got {got!r}"
+        )
+    rows = []
+    for lineno, line in enumerate(lines[1:], start=2):
+        fields = line.split(",")
+        if len(fields) != 9:
+            raise ValueError(
+                f"load_concrete: {file}, line {lineno}: expected 9 comma-separated "
+                "numbers, "
+                f"got {len(fields)}: {line!r}"
+            )
+        try:
+            rows.append([float(v) for v in fields])
+        except ValueError:
+            raise ValueError(
+                f"load_concrete: {file}, line {lineno}: not a number in {line!r}"
+            ) from None
+    data = np.array(rows, dtype=np.float64).reshape(-1, 9)
+    if len(data) != CONCRETE_ROWS:
+        raise ValueError(
+            f"load_concrete: {file} holds {len(data)} mixtures, "
+            f"expected {CONCRETE_ROWS}"
+        )
+    if not np.all(np.isfinite(data)) or np.any(data < 0):
+        raise ValueError(
+            f"load_concrete: {file} holds negative or non-finite values; every "
+            "quantity, age and strength is a finite number >= 0"
+        )
+    return data[:, :8].copy(), data[:, 8].copy()
+
+
+def load_concrete(path=None):
+    """Load the concrete compressive strength data (Yeh 1998), offline.
+
+    1030 concrete mixtures. The inputs are the amounts of seven ingredients in kg
+    per cubic metre of mixture and the age of the sample in days (column names in
+    ``CONCRETE_FEATURES``); the target is the compressive strength in MPa. No
+    network is used: the file is read from the first of ``path``,
+    ``$NNLIB_DATA/concrete``, ``$NNLIB_DATA`` and the repository's
+    ``data/concrete/`` that holds ``concrete.csv``, and verified against
+    ``SHA256SUMS`` there.
+
+    Parameters
+    ----------
+    path : str or os.PathLike, optional
+        A directory holding ``concrete.csv`` and ``SHA256SUMS``.
+
+    Returns
+    -------
+    X : numpy.ndarray of float64, shape (1030, 8)
+        The inputs, columns in the order of ``CONCRETE_FEATURES``.
+    y : numpy.ndarray of float64, shape (1030,)
+        Compressive strength in MPa.
+
+    Raises
+    ------
+    TypeError
+        ``path`` is not a str or os.PathLike.
+    FileNotFoundError
+        No directory holds ``concrete.csv`` (the message lists where it
+        looked), or ``SHA256SUMS`` is missing next to it.
+    ValueError
+        A checksum mismatch (the message names both checksums), a wrong header,
+        a row that is not nine numbers, a row count other than 1030, or a
+        negative or non-finite value.
+    """
+    searched = []
+    for origin, directory in _concrete_dirs(path):
+        file = directory / CONCRETE_FILE
+        if not file.is_file():
+            searched.append(f"{directory} ({origin})")
+            continue
+        sums = _read_checksums(
+            directory, func="load_concrete", what="the concrete", subdir="concrete"
+        )
+        if CONCRETE_FILE not in sums:
+            raise ValueError(
+                f"load_concrete: {directory / 'SHA256SUMS'} has no checksum "
+                f"for {CONCRETE_FILE}"
+            )
+        raw = file.read_bytes()
+        actual = hashlib.sha256(raw).hexdigest()
+        if actual != sums[CONCRETE_FILE]:
+            raise ValueError(
+                f"load_concrete: checksum mismatch for {file}: its SHA-256 is "
+                f"{actual}, but SHA256SUMS expects {sums[CONCRETE_FILE]}. The file is "
+                "corrupted or not the original; copy it again from the course "
+                "repository (data/concrete/)"
+            )
+        return _parse_concrete(raw.decode("utf-8"), file)
+    raise FileNotFoundError(
+        f"load_concrete found no {CONCRETE_FILE}. It looked in:\n  "
+        + "\n  ".join(searched)
+        + "\nTo fix it: run from a checkout of the course repository (pip install "
+        "-e . there), or pass load_concrete(path=...) / set "
+        f"{DATA_ENV_VAR} to a directory holding the {CONCRETE_FILE} and "
+        "SHA256SUMS of the repository's data/concrete/."
+    )

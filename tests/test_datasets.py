@@ -1,4 +1,5 @@
 """Tests of nnlib.load_mnist against the facts stated in data/mnist/README.md."""
+
 import gzip
 import re
 import shutil
@@ -35,8 +36,10 @@ def mnist():
 @pytest.fixture
 def no_keras(monkeypatch):
     """Make the Keras fallback fail as it does on a machine without network."""
+
     def offline():
         raise OSError("no network (simulated)")
+
     monkeypatch.setattr(datasets, "_load_from_keras", offline)
     monkeypatch.delenv(datasets.DATA_ENV_VAR, raising=False)
 
@@ -88,10 +91,15 @@ def test_corrupted_file_names_file_and_both_checksums(tmp_path):
     copy = copy_data(tmp_path / "mnist")
     target = copy / "train-labels-idx1-ubyte.gz"
     data = bytearray(gzip.decompress(target.read_bytes()))
-    data[100] = (data[100] + 1) % 10  # one label changed: still valid IDX, wrong content
+    data[100] = (
+        data[100] + 1
+    ) % 10  # one label changed: still valid IDX, wrong content
     target.write_bytes(gzip.compress(bytes(data)))
-    expected = dict(line.split()[::-1] for line in (copy / "SHA256SUMS").read_text().splitlines())
+    expected = dict(
+        line.split()[::-1] for line in (copy / "SHA256SUMS").read_text().splitlines()
+    )
     import hashlib
+
     actual = hashlib.sha256(bytes(data)).hexdigest()
     with pytest.raises(ValueError) as err:
         nnlib.load_mnist(path=copy)
@@ -111,14 +119,19 @@ def test_truncated_gzip_is_a_clear_error(tmp_path):
 def test_wrong_magic_number_is_detected(tmp_path):
     # a labels file whose header says "images": the checksum is updated so that only the magic check catches it
     import hashlib
+
     copy = copy_data(tmp_path / "mnist")
     target = copy / "t10k-labels-idx1-ubyte.gz"
     data = bytearray(gzip.decompress(target.read_bytes()))
     data[3] = 0x03
     target.write_bytes(gzip.compress(bytes(data)))
     sums = (copy / "SHA256SUMS").read_text().splitlines()
-    sums = [f"{hashlib.sha256(bytes(data)).hexdigest()}  t10k-labels-idx1-ubyte" if l.endswith("t10k-labels-idx1-ubyte")
-            else l for l in sums]
+    sums = [
+        f"{hashlib.sha256(bytes(data)).hexdigest()}  t10k-labels-idx1-ubyte"
+        if l.endswith("t10k-labels-idx1-ubyte")
+        else l
+        for l in sums
+    ]
     (copy / "SHA256SUMS").write_text("\n".join(sums) + "\n")
     with pytest.raises(ValueError, match=r"magic number 2051, expected 2049"):
         nnlib.load_mnist(path=copy)
@@ -144,13 +157,18 @@ def test_missing_directory_falls_back_to_keras(tmp_path, monkeypatch, mnist):
     def fake_keras():
         calls.append(1)
         return mnist
+
     monkeypatch.setattr(datasets, "_load_from_keras", fake_keras)
     (x, _), _ = nnlib.load_mnist(path=tmp_path / "nowhere")
     assert calls == [1] and x.shape == (60000, 28, 28) and x.dtype == np.uint8
 
 
 def test_files_present_means_no_keras_fallback(tmp_path, monkeypatch):
-    monkeypatch.setattr(datasets, "_load_from_keras", lambda: pytest.fail("Keras fallback used although files exist"))
+    monkeypatch.setattr(
+        datasets,
+        "_load_from_keras",
+        lambda: pytest.fail("Keras fallback used although files exist"),
+    )
     copy_data(tmp_path / "mnist")
     nnlib.load_mnist(path=tmp_path / "mnist")
 
@@ -167,3 +185,132 @@ def test_missing_everywhere_says_where_it_looked_and_how_to_fix(tmp_path, no_ker
 def test_bad_path_type():
     with pytest.raises(TypeError, match="path"):
         nnlib.load_mnist(path=42)
+
+
+# ------------------------------------------------------------------------------------
+# The concrete compressive strength data (data/concrete/, nnlib.load_concrete)
+
+CONCRETE = Path(__file__).resolve().parent.parent / "data" / "concrete"
+
+
+def concrete_readme_facts():
+    """Row count, duplicates and mean strength as written in data/concrete/README.md."""
+    text = (CONCRETE / "README.md").read_text()
+    rows = re.search(
+        r"rows: (\d+); rows that repeat an earlier row exactly: (\d+)", text
+    )
+    mean = re.search(r"mean compressive strength: ([\d.]+) MPa", text)
+    assert rows and mean, "the README states no row count or mean strength"
+    return int(rows.group(1)), int(rows.group(2)), float(mean.group(1))
+
+
+def copy_concrete(dst: Path) -> Path:
+    dst.mkdir(parents=True, exist_ok=True)
+    for f in CONCRETE.iterdir():
+        shutil.copy(f, dst / f.name)
+    return dst
+
+
+def test_concrete_shapes_and_readme_facts():
+    n_rows, n_dup, mean = concrete_readme_facts()
+    X, y = nnlib.load_concrete()
+    assert X.shape == (n_rows, 8) and y.shape == (n_rows,)
+    assert X.dtype == np.float64 and y.dtype == np.float64
+    assert abs(y.mean() - mean) < 1e-3
+    rows = np.column_stack([X, y])
+    assert len(rows) - len(np.unique(rows, axis=0)) == n_dup
+    assert (
+        datasets.CONCRETE_FEATURES[-1] == "age"
+        and X[:, -1].min() == 1
+        and X[:, -1].max() == 365
+    )
+
+
+def test_concrete_checksum_matches_readme():
+    import hashlib
+
+    digest = hashlib.sha256((CONCRETE / "concrete.csv").read_bytes()).hexdigest()
+    assert digest in (CONCRETE / "SHA256SUMS").read_text()
+    assert digest in (CONCRETE / "README.md").read_text()
+
+
+def test_concrete_path_and_env_var(tmp_path, monkeypatch):
+    X0, y0 = nnlib.load_concrete()
+    copy = copy_concrete(tmp_path / "data" / "concrete")
+    X1, y1 = nnlib.load_concrete(path=copy)
+    assert np.array_equal(X1, X0) and np.array_equal(y1, y0)
+    monkeypatch.setenv(datasets.DATA_ENV_VAR, str(tmp_path / "data"))
+    monkeypatch.setattr(datasets, "_REPO_CONCRETE", tmp_path / "nowhere")
+    X2, _ = nnlib.load_concrete()
+    assert np.array_equal(X2, X0)
+
+
+def test_concrete_changed_value_fails_the_checksum(tmp_path):
+    copy = copy_concrete(tmp_path / "concrete")
+    csv = copy / "concrete.csv"
+    csv.write_text(csv.read_text().replace("79.99", "79.98", 1))
+    with pytest.raises(ValueError, match=r"checksum mismatch.*concrete\.csv"):
+        nnlib.load_concrete(path=copy)
+
+
+@pytest.mark.parametrize(
+    "edit, message",
+    [
+        (lambda lines: lines[:-1], r"1029 mixtures, expected 1030"),
+        (lambda lines: [lines[0].replace("age", "days")] + lines[1:], r"header"),
+        (
+            lambda lines: lines[:5] + [lines[5] + ",1.0"] + lines[6:],
+            r"line 6: expected 9",
+        ),
+        (
+            lambda lines: lines[:5] + [lines[5].replace(",", ",x", 1)] + lines[6:],
+            r"line 6: not a number",
+        ),
+        (
+            lambda lines: lines[:5] + ["-" + lines[5]] + lines[6:],
+            r"negative or non-finite",
+        ),
+        (
+            lambda lines: (
+                lines[:5] + ["nan" + lines[5][lines[5].index(",") :]] + lines[6:]
+            ),
+            r"non-finite",
+        ),
+    ],
+)
+def test_concrete_malformed_file_is_a_clear_error(tmp_path, edit, message):
+    # each edit updates SHA256SUMS too, so that only the parser can catch it
+    import hashlib
+
+    copy = copy_concrete(tmp_path / "concrete")
+    csv = copy / "concrete.csv"
+    text = "\n".join(edit(csv.read_text().splitlines())) + "\n"
+    csv.write_text(text)
+    (copy / "SHA256SUMS").write_text(
+        f"{hashlib.sha256(text.encode()).hexdigest()}  concrete.csv\n"
+    )
+    with pytest.raises(ValueError, match=message):
+        nnlib.load_concrete(path=copy)
+
+
+def test_concrete_missing_checksums_is_an_error(tmp_path):
+    copy = copy_concrete(tmp_path / "concrete")
+    (copy / "SHA256SUMS").unlink()
+    with pytest.raises(
+        FileNotFoundError, match=r"load_concrete.*SHA256SUMS.*data/concrete"
+    ):
+        nnlib.load_concrete(path=copy)
+
+
+def test_concrete_missing_says_where_it_looked(tmp_path, monkeypatch):
+    monkeypatch.delenv(datasets.DATA_ENV_VAR, raising=False)
+    where = tmp_path / "nowhere"
+    with pytest.raises(FileNotFoundError) as err:
+        nnlib.load_concrete(path=where)
+    msg = str(err.value)
+    assert str(where) in msg and "NNLIB_DATA" in msg and "path=" in msg
+
+
+def test_concrete_bad_path_type():
+    with pytest.raises(TypeError, match="load_concrete expects path"):
+        nnlib.load_concrete(path=3.5)
