@@ -37,30 +37,28 @@ SETUP_CELL_ID = "colab-setup"
 #: Where the setup cell clones the repository inside Colab.
 COLAB_DIR = "/content/nn-from-scratch"
 
-# The cell's code, line by line. Lines longer than this file allows are split over
-# two literals; the text itself must stay exactly what the notebooks hold.
-_TEMPLATE = (
-    "# Setup for Google Colab, written from _config.yml by tools/sync_setup_cells.py"
-    " (do not edit by hand).\n"
-    "# In Colab: clone the course repository, install its package nnlib, and let"
-    " nnlib find the MNIST copy.\n"
-    "# Anywhere else this cell does nothing (locally, `make test` or"
-    " `pip install -e .` installs nnlib).\n"
-    "import sys\n"
-    "\n"
-    'if "google.colab" in sys.modules:\n'
-    "    import os\n"
-    "    import subprocess\n"
-    "\n"
-    "    REPO_URL, BRANCH, REPO_DIR = {url}, {branch}, {directory}\n"
-    "    if not os.path.isdir(REPO_DIR):\n"
-    '        subprocess.run(["git", "clone", "--quiet", "--depth", "1", "--branch",'
-    " BRANCH, REPO_URL, REPO_DIR],\n"
-    "                       check=True)\n"
-    '    subprocess.run([sys.executable, "-m", "pip", "install", "--quiet", REPO_DIR],'
-    " check=True)\n"
-    '    os.environ["NNLIB_DATA"] = os.path.join(REPO_DIR, "data")'
-)
+# The cell's code: ruff-formatted, at most 88 columns for a repository address of up to
+# 70 characters (``make lint`` checks the notebooks' code too).
+_TEMPLATE = """\
+# Setup for Google Colab, written from _config.yml by tools/sync_setup_cells.py: do
+# not edit by hand. In Colab it clones the course repository, installs its package
+# nnlib and lets nnlib find the data sets the repository ships. Anywhere else it does
+# nothing (locally, `make test` or `pip install -e .` installs nnlib).
+import sys
+
+if "google.colab" in sys.modules:
+    import os
+    import subprocess
+
+    REPO_URL = {url}
+    BRANCH = {branch}
+    REPO_DIR = {directory}
+    if not os.path.isdir(REPO_DIR):
+        clone = ["git", "clone", "--quiet", "--depth", "1", "--branch", BRANCH]
+        subprocess.run([*clone, REPO_URL, REPO_DIR], check=True)
+    pip = [sys.executable, "-m", "pip", "install", "--quiet", REPO_DIR]
+    subprocess.run(pip, check=True)
+    os.environ["NNLIB_DATA"] = os.path.join(REPO_DIR, "data")"""
 
 
 def read_repository(config_path: Path = CONFIG) -> dict:
