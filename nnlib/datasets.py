@@ -27,11 +27,10 @@ The IDX format (http://yann.lecun.com/exdb/mnist/): a big-endian header, then
 the raw ``uint8`` values in C order::
 
     offset  type     value
-    0       int32    magic number: 2049 (0x00000801) for labels, 2051 (0x00000803) for images
-    4       int32    number of items N
-    8       int32    number of rows (28)      -- images only
-    12      int32    number of columns (28)   -- images only
-    ...     uint8    N labels, or N * rows * columns pixels
+    0       int32    magic number: 2049 (0x00000801) for labels, 2051 (0x00000803) for
+    images 4       int32    number of items N 8       int32    number of rows (28)
+    -- images only 12      int32    number of columns (28)   -- images only ...
+    uint8    N labels, or N * rows * columns pixels
 """
 
 from __future__ import annotations
@@ -51,10 +50,12 @@ __all__ = [
     "DATA_ENV_VAR",
 ]
 
-#: The environment variable naming a data directory (holding ``mnist/``, or the MNIST files themselves).
+#: The environment variable naming a data directory (holding ``mnist/``, or the MNIST
+#: files themselves).
 DATA_ENV_VAR = "NNLIB_DATA"
 
-#: The four MNIST files (uncompressed names, as in ``SHA256SUMS``) with their IDX magic numbers.
+#: The four MNIST files (uncompressed names, as in ``SHA256SUMS``) with their IDX magic
+#: numbers.
 MNIST_FILES = {
     "train-images-idx3-ubyte": 2051,
     "train-labels-idx1-ubyte": 2049,
@@ -70,7 +71,8 @@ def _candidate_dirs(path) -> list[tuple[str, Path]]:
     if path is not None:
         if not isinstance(path, (str, os.PathLike)):
             raise TypeError(
-                f"load_mnist expects path to be a str or os.PathLike, got {type(path).__name__} {path!r}"
+                "load_mnist expects path to be a str or os.PathLike, got "
+                f"{type(path).__name__} {path!r}"
             )
         return [("the path argument", Path(path))]
     dirs = []
@@ -83,7 +85,7 @@ def _candidate_dirs(path) -> list[tuple[str, Path]]:
 
 
 def _find_file(directory: Path, name: str) -> Path | None:
-    """``name.gz`` or ``name`` inside ``directory``, whichever exists (gzip preferred)."""
+    """``name.gz`` or ``name`` in ``directory``, whichever exists (gzip first)."""
     for candidate in (directory / f"{name}.gz", directory / name):
         if candidate.is_file():
             return candidate
@@ -100,7 +102,8 @@ def _read_checksums(
     sums_file = directory / "SHA256SUMS"
     if not sums_file.is_file():
         raise FileNotFoundError(
-            f"{func} found {what} files in {directory} but no SHA256SUMS next to them; copy SHA256SUMS "
+            f"{func} found {what} files in {directory} but no SHA256SUMS next to them; "
+            "copy SHA256SUMS "
             f"from the course repository's data/{subdir}/ so the files can be verified"
         )
     sums = {}
@@ -110,7 +113,8 @@ def _read_checksums(
         parts = line.split()
         if len(parts) != 2 or len(parts[0]) != 64:
             raise ValueError(
-                f"{sums_file}, line {lineno}: expected '<sha256 hex>  <file name>', got {line!r}"
+                f"{sums_file}, line {lineno}: expected '<sha256 hex>  <file name>', "
+                f"got {line!r}"
             )
         sums[parts[1].lstrip("*")] = parts[0].lower()
     return sums
@@ -123,21 +127,24 @@ def _read_verified(file: Path, name: str, expected_sha: str) -> bytes:
         data = gzip.decompress(raw) if file.suffix == ".gz" else raw
     except (OSError, EOFError, gzip.BadGzipFile) as exc:
         raise ValueError(
-            f"load_mnist could not decompress {file}: {exc}. The file is corrupted or truncated; copy it again "
+            f"load_mnist could not decompress {file}: {exc}. The file is corrupted or "
+            "truncated; copy it again "
             f"from the course repository (data/mnist/)"
         ) from None
     actual = hashlib.sha256(data).hexdigest()
     if actual != expected_sha:
         raise ValueError(
-            f"load_mnist: checksum mismatch for {file}: the SHA-256 of its uncompressed content is {actual}, "
-            f"but SHA256SUMS expects {expected_sha}. The file is corrupted or not the original {name}; "
+            f"load_mnist: checksum mismatch for {file}: the SHA-256 of its "
+            f"uncompressed content is {actual}, "
+            f"but SHA256SUMS expects {expected_sha}. The file is corrupted or not the "
+            f"original {name}; "
             f"copy it again from the course repository (data/mnist/)"
         )
     return data
 
 
 def _parse_idx(data: bytes, file: Path, magic: int) -> np.ndarray:
-    """Parse IDX bytes into a ``uint8`` array of shape ``(N,)`` (labels) or ``(N, rows, cols)`` (images)."""
+    """Parse IDX bytes: ``uint8`` labels ``(N,)`` or images ``(N, rows, cols)``."""
     ndim = magic - 2048  # 2049 -> 1 dimension, 2051 -> 3 dimensions
     header_len = 4 + 4 * ndim
     if len(data) < header_len:
@@ -148,7 +155,8 @@ def _parse_idx(data: bytes, file: Path, magic: int) -> np.ndarray:
     if found != magic:
         raise ValueError(
             f"load_mnist: {file} has IDX magic number {found}, expected {magic} "
-            f"({'labels' if ndim == 1 else 'images'}, unsigned bytes, {ndim} dimension(s))"
+            f"({'labels' if ndim == 1 else 'images'}, unsigned bytes, {ndim} "
+            "dimension(s))"
         )
     shape = tuple(
         int.from_bytes(data[4 + 4 * i : 8 + 4 * i], "big") for i in range(ndim)
@@ -156,7 +164,8 @@ def _parse_idx(data: bytes, file: Path, magic: int) -> np.ndarray:
     count = int(np.prod(shape))
     if len(data) - header_len != count:
         raise ValueError(
-            f"load_mnist: {file} declares shape {shape} ({count} values) but holds {len(data) - header_len} bytes "
+            f"load_mnist: {file} declares shape {shape} ({count} values) but holds "
+            f"{len(data) - header_len} bytes "
             f"after its header"
         )
     return np.frombuffer(data, dtype=np.uint8, offset=header_len).reshape(shape).copy()
@@ -171,7 +180,8 @@ def _load_dir(
         file = _find_file(directory, name)
         if file is None:
             raise FileNotFoundError(
-                f"load_mnist: {directory} holds some MNIST files but not {name}.gz (nor {name}); copy the four "
+                f"load_mnist: {directory} holds some MNIST files but not {name}.gz "
+                f"(nor {name}); copy the four "
                 f"files from the course repository's data/mnist/ into it"
             )
         if name not in sums:
@@ -186,7 +196,8 @@ def _load_dir(
         )
         if n_img != n_lab:
             raise ValueError(
-                f"load_mnist: {directory} holds {n_img} {split} images but {n_lab} {split} labels"
+                f"load_mnist: {directory} holds {n_img} {split} images but {n_lab} "
+                f"{split} labels"
             )
     return (
         (arrays["train-images-idx3-ubyte"], arrays["train-labels-idx1-ubyte"]),
@@ -195,7 +206,7 @@ def _load_dir(
 
 
 def _load_from_keras():
-    """The fallback: ``keras.datasets.mnist.load_data()`` (downloads unless Keras has a cached copy)."""
+    """The fallback: ``keras.datasets.mnist.load_data()`` (downloads unless cached)."""
     from ._tf import import_tensorflow
 
     import_tensorflow()  # quietly, before Keras imports it
@@ -205,13 +216,14 @@ def _load_from_keras():
 
 
 def load_mnist(path=None):
-    """Load MNIST as ``uint8`` arrays, in the layout of ``keras.datasets.mnist.load_data()``.
+    """Load MNIST as ``uint8`` arrays, laid out as ``keras.datasets.mnist.load_data()``.
 
     Parameters
     ----------
     path : str or os.PathLike, optional
-        A directory holding the four IDX files (``train-images-idx3-ubyte.gz`` ...; gzip-compressed or
-        not) and ``SHA256SUMS``. By default ``$NNLIB_DATA/mnist``, ``$NNLIB_DATA`` and the repository's
+        A directory holding the four IDX files (``train-images-idx3-ubyte.gz`` ...;
+        gzip-compressed or not) and ``SHA256SUMS``. By default ``$NNLIB_DATA/mnist``,
+        ``$NNLIB_DATA`` and the repository's
         ``data/mnist/`` are tried in turn.
 
     Returns
@@ -225,11 +237,13 @@ def load_mnist(path=None):
     Raises
     ------
     ValueError
-        A file whose checksum does not match ``SHA256SUMS`` (the message names the file and both
-        checksums), a file that is not valid gzip, or an IDX header with the wrong magic number.
+        A file whose checksum does not match ``SHA256SUMS`` (the message names the file
+        and both checksums), a file that is not valid gzip, or an IDX header with the
+        wrong magic number.
     FileNotFoundError
-        A directory with some but not all of the files, or - when no directory holds the files and the
-        Keras download fails as well - a message listing where it looked and how to fix it.
+        A directory with some but not all of the files, or - when no directory holds the
+        files and the Keras download fails as well - a message listing where it looked
+        and how to fix it.
     """
     searched = []
     for origin, directory in _candidate_dirs(path):
@@ -245,9 +259,12 @@ def load_mnist(path=None):
         raise FileNotFoundError(
             "load_mnist found no MNIST files. It looked in:\n  "
             + "\n  ".join(searched)
-            + f"\nand the fallback keras.datasets.mnist.load_data() failed too ({type(exc).__name__}: {exc}).\n"
-            "To fix it: run from a checkout of the course repository (pip install -e . there), or pass "
-            f"load_mnist(path=...) / set {DATA_ENV_VAR} to a directory holding the four "
+            + "\nand the fallback keras.datasets.mnist.load_data() failed too "
+            + f"({type(exc).__name__}: {exc}).\n"
+            "To fix it: run from a checkout of the course repository (pip install -e . "
+            "there), or pass "
+            f"load_mnist(path=...) / set {DATA_ENV_VAR} to a directory holding the "
+            "four "
             "*-ubyte.gz files and SHA256SUMS of the repository's data/mnist/."
         ) from None
     return (

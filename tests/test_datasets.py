@@ -15,7 +15,7 @@ DATA = Path(__file__).resolve().parent.parent / "data" / "mnist"
 
 
 def readme_facts():
-    """The label counts and mean pixel values as written in the data README (not in the loader)."""
+    """The label counts and mean pixel values written in the data README."""
     text = (DATA / "README.md").read_text()
     counts = {}
     for split in ("train", "test"):
@@ -117,7 +117,8 @@ def test_truncated_gzip_is_a_clear_error(tmp_path):
 
 
 def test_wrong_magic_number_is_detected(tmp_path):
-    # a labels file whose header says "images": the checksum is updated so that only the magic check catches it
+    # a labels file whose header says "images": the checksum is updated so that only the
+    # magic check catches it
     import hashlib
 
     copy = copy_data(tmp_path / "mnist")
@@ -128,9 +129,9 @@ def test_wrong_magic_number_is_detected(tmp_path):
     sums = (copy / "SHA256SUMS").read_text().splitlines()
     sums = [
         f"{hashlib.sha256(bytes(data)).hexdigest()}  t10k-labels-idx1-ubyte"
-        if l.endswith("t10k-labels-idx1-ubyte")
-        else l
-        for l in sums
+        if line.endswith("t10k-labels-idx1-ubyte")
+        else line
+        for line in sums
     ]
     (copy / "SHA256SUMS").write_text("\n".join(sums) + "\n")
     with pytest.raises(ValueError, match=r"magic number 2051, expected 2049"):
