@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 from nnlib import ACTIVATIONS, one_hot, sigmoid, softmax
-from nnlib.checks import ch05_moons, ch06_layers, ch07_regression
+from nnlib.checks import ch05_moons, ch06_layers, ch09_regression
 
 # --------------------------------------------------------------------------------------
 # Chapter 5: reference solutions and planted mistakes
@@ -517,49 +517,49 @@ def rb_error_in_place(X, y, params, cache):
 
 
 CH07_WRONG = [
-    (ch07_regression.regression_backward, _rb_variant("no_mean"), r"N times too large"),
-    (ch07_regression.regression_backward, _rb_variant("sign"), r"sign is flipped"),
-    (ch07_regression.regression_backward, _rb_variant("two"), r"twice too large"),
+    (ch09_regression.regression_backward, _rb_variant("no_mean"), r"N times too large"),
+    (ch09_regression.regression_backward, _rb_variant("sign"), r"sign is flipped"),
+    (ch09_regression.regression_backward, _rb_variant("two"), r"twice too large"),
     (
-        ch07_regression.regression_backward,
+        ch09_regression.regression_backward,
         _rb_variant("sigmoid_output"),
         r"output unit is LINEAR",
     ),
-    (ch07_regression.regression_backward, _rb_variant("at_z"), r"z1 \* \(1 - z1\)"),
+    (ch09_regression.regression_backward, _rb_variant("at_z"), r"z1 \* \(1 - z1\)"),
     (
-        ch07_regression.regression_backward,
+        ch09_regression.regression_backward,
         _rb_variant("act"),
         r"activation a1 instead of its derivative",
     ),
     (
-        ch07_regression.regression_backward,
+        ch09_regression.regression_backward,
         _rb_variant("none"),
         r"derivative of the hidden sigmoid is missing",
     ),
     (
-        ch07_regression.regression_backward,
+        ch09_regression.regression_backward,
         _rb_variant("sigmoid_of_a"),
         r"already the sigmoid's output",
     ),
     (
-        ch07_regression.regression_backward,
+        ch09_regression.regression_backward,
         _rb_variant("no_transpose"),
         r"transpose|matrix product",
     ),
-    (ch07_regression.regression_backward, _rb_variant("dW_transposed"), r"transpose"),
+    (ch09_regression.regression_backward, _rb_variant("dW_transposed"), r"transpose"),
     (
-        ch07_regression.regression_backward,
+        ch09_regression.regression_backward,
         _rb_variant("no_bias"),
         r"bias gradients are zero",
     ),
-    (ch07_regression.regression_backward, _rb_variant("flat_y"), r"\(N, N\)|broadcast"),
+    (ch09_regression.regression_backward, _rb_variant("flat_y"), r"\(N, N\)|broadcast"),
     (
-        ch07_regression.regression_backward,
+        ch09_regression.regression_backward,
         rb_error_in_place,
         r"modified cache\[2\] \(y_hat\) in place",
     ),
     (
-        ch07_regression.regression_backward,
+        ch09_regression.regression_backward,
         _rb_variant("db_all_axes"),
         r"db2 is a single number",
     ),
@@ -576,7 +576,7 @@ REFERENCES = [
     (ch05_moons.backprop, bp_ref),
     (ch06_layers.layer_forward, lf_ref),
     (ch06_layers.layer_backward, lb_ref),
-    (ch07_regression.regression_backward, rb_ref),
+    (ch09_regression.regression_backward, rb_ref),
 ]
 
 WRONG = CH05_WRONG + CH06_WRONG + CH07_WRONG
@@ -760,7 +760,7 @@ ALTERNATIVES = [
     (ch05_moons.backprop, bp_one_hot_einsum),
     (ch06_layers.layer_forward, lf_list_cache),
     (ch06_layers.layer_backward, lb_einsum),
-    (ch07_regression.regression_backward, rb_keepdims),
+    (ch09_regression.regression_backward, rb_keepdims),
 ]
 
 

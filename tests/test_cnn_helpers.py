@@ -1,5 +1,5 @@
 """nnlib.cnn: the helpers' shapes, SAME padding arithmetic, pooling, the model (and
-chapter 9's copy of it), input checks and short training runs."""
+chapter 11's copy of it), input checks and short training runs."""
 
 import ast
 import math
@@ -13,11 +13,11 @@ tf = pytest.importorskip("tensorflow")
 
 from nnlib import cnn  # noqa: E402
 
-CHAPTER_9 = Path(__file__).resolve().parents[1] / "book" / "09_cnn_mnist.ipynb"
+CHAPTER_9 = Path(__file__).resolve().parents[1] / "book" / "11_cnn_mnist.ipynb"
 
 
 def _chapter_9_code(marker):
-    """The source of the one code cell of chapter 9 that contains ``marker``."""
+    """The source of the one code cell of chapter 11 that contains ``marker``."""
     cells = [
         c.source
         for c in nbformat.read(CHAPTER_9, as_version=4).cells
@@ -454,7 +454,7 @@ def test_variable_summaries_write_five_summaries(tmp_path):
 
 
 def test_chapter_9_model_is_the_one_in_nnlib():
-    """Chapter 9 writes ``DeepCNN`` out in the page; chapter 10 imports nnlib.cnn's.
+    """Chapter 11 writes ``DeepCNN`` out in the page; chapter 12 imports nnlib.cnn's.
 
     The page's class, run with the reference helpers, must create the same variables in
     the same order and compute the same logits, with and without dropout, as nnlib's.
@@ -497,7 +497,7 @@ def test_chapter_9_model_is_the_one_in_nnlib():
 
 
 def test_chapter_9_variable_summaries_is_the_one_in_nnlib(tmp_path):
-    """Chapter 9 writes ``variable_summaries`` out too; it must log what nnlib logs."""
+    """Chapter 11 writes ``variable_summaries`` out too; it must log what nnlib logs."""
     from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
 
     defs = [

@@ -1,4 +1,4 @@
-"""Checks of chapter 7 (regression with mean squared error).
+"""Checks of chapter 9 (regression with mean squared error).
 
 The network has a sigmoid hidden layer and a linear output::
 
