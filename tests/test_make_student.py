@@ -407,7 +407,8 @@ def test_setup_cell_is_written_from_the_config(tmp_path):
         assert sync.is_setup_cell(nb.cells[0]) and nb.cells[0].metadata["tags"] == [
             "remove-cell"
         ]
-        assert '"https://github.com/someone/course", "dev"' in nb.cells[0].source
+        assert 'REPO_URL = "https://github.com/someone/course"' in nb.cells[0].source
+        assert 'BRANCH = "dev"' in nb.cells[0].source
         assert nb.cells[1].source.startswith("# Chapter 1")  # the rest is untouched
         nbformat.validate(nb)
     compile(nb.cells[0].source, "setup", "exec")  # plain Python, no IPython magics
