@@ -35,10 +35,11 @@ book: $(STAMP)
 	@echo ""
 	@echo "The website is built. Open file://$(CURDIR)/_build/html/index.html in a browser."
 
-# Two workers, one file per work unit, in collection order: the two TensorFlow chapters start first
-# (tests/conftest.py) and the other worker runs everything else meanwhile, including the
-# portability run (tests/test_portability.py).
+# Lint first (seconds), then two workers, one file per work unit, in collection order: the two
+# TensorFlow chapters start first (tests/conftest.py) and the other worker runs everything else
+# meanwhile, including the portability run (tests/test_portability.py).
 test: $(STAMP)
+	$(MAKE) --no-print-directory lint
 	$(BIN)/python -m pytest $(NBVAL) -n 2 --dist loadfile --no-loadscope-reorder
 
 # The fast unit tests alone: no notebook, no fresh environment, no browser.

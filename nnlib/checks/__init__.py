@@ -20,9 +20,9 @@ from .ch04_input_gradient import input_gradient
 from .ch04_network import forward_backward_prop
 from .ch05_moons import backprop, calculate_loss, feedforward
 from .ch06_layers import layer_backward, layer_forward
-from .ch09_regression import regression_backward
 from .ch07_training import adam_step, momentum_step
 from .ch08_generalisation import dropout_backward, dropout_forward
+from .ch09_regression import regression_backward
 from .ch11_cnn import (
     bias_variable,
     conv2d,

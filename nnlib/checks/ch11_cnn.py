@@ -1,4 +1,4 @@
-"""Checks for chapter 11: the helpers of the convolutional network and its training step.
+"""Checks for chapter 11: the convolutional network's helpers and its training step.
 
 TensorFlow is imported inside each check, so ``import nnlib`` stays fast.
 Every check compares the student's function with TensorFlow's own operations
