@@ -70,3 +70,40 @@ def test_makefile_passes_the_same_nbval_options():
     match = re.search(r"^NBVAL\s*:=\s*(.+)$", makefile, flags=re.MULTILINE)
     assert match, "the Makefile defines no NBVAL := ... line"
     assert tuple(match.group(1).split()) == NBVAL_OPTIONS
+
+
+def _stray_outputs(path: Path):
+    """Stored outputs a reader should not see: errors, and log lines on stderr."""
+    nb = nbformat.read(path, as_version=4)
+    code = [c for c in nb.cells if c.cell_type == "code"]
+    for number, cell in enumerate(code):
+        for out in cell.get("outputs", []):
+            if out.output_type == "error":
+                yield f"Cell {number}: an error ({out.ename})"
+            elif out.output_type == "stream" and out.name == "stderr":
+                text = out.text
+                if "it/s]" in text or "s/it]" in text or "%|" in text:
+                    continue  # a progress bar
+                yield f"Cell {number}: stderr {text.strip()[:120]!r}"
+            elif "<Figure size" in str(out.get("data", {}).get("text/plain", "")):
+                if "image/png" not in out.get("data", {}):
+                    yield f"Cell {number}: a figure's repr instead of the figure"
+
+
+def test_stray_outputs_are_found(tmp_path):
+    nb = nbformat.v4.new_notebook()
+    cell = nbformat.v4.new_code_cell("import tensorflow")
+    cell.outputs = [
+        nbformat.v4.new_output("stream", name="stderr", text="I0000 oneDNN")
+    ]
+    nb.cells = [cell]
+    nbformat.write(nb, tmp_path / "x.ipynb")
+    assert list(_stray_outputs(tmp_path / "x.ipynb")) == [
+        "Cell 0: stderr 'I0000 oneDNN'"
+    ]
+
+
+@pytest.mark.parametrize("path", CHAPTERS, ids=lambda p: p.name)
+def test_no_stray_outputs(path):
+    stray = list(_stray_outputs(path))
+    assert not stray, f"{path.name} stores outputs a reader should not see: {stray}"
