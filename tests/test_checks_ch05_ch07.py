@@ -110,7 +110,7 @@ def _loss_variant(kind):
             return data_sum + reg
         if kind == "twice":
             return data_sum / N / N + reg
-        if kind == "seed":  # the seed's version: the penalty averaged as well
+        if kind == "penalty_averaged":  # the penalty divided by N as well
             return (data_sum + reg) / N
         if kind == "no_reg":
             return data_sum / N
@@ -244,7 +244,11 @@ CH05_WRONG = [
         r"divide the cross-entropy by N once",
     ),
     (ch05_moons.calculate_loss, _loss_variant("twice"), r"divided by N twice"),
-    (ch05_moons.calculate_loss, _loss_variant("seed"), r"penalty was divided by N"),
+    (
+        ch05_moons.calculate_loss,
+        _loss_variant("penalty_averaged"),
+        r"penalty was divided by N",
+    ),
     (ch05_moons.calculate_loss, _loss_variant("no_reg"), r"penalty is missing"),
     (ch05_moons.calculate_loss, _loss_variant("reg_lambda"), r"wrong factor"),
     (ch05_moons.calculate_loss, _loss_variant("reg_bias"), r"biases are not penalised"),

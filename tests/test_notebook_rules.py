@@ -72,6 +72,10 @@ def test_makefile_passes_the_same_nbval_options():
     assert tuple(match.group(1).split()) == NBVAL_OPTIONS
 
 
+#: a log or warning line: "WARNING:tensorflow:...", absl's "I0000 ...", "Warning: ..."
+LOG_LINE = re.compile(r"^\s*(WARNING|ERROR)\b|^[IWEF]\d{4} |^\S*Warning: ")
+
+
 def _stray_outputs(path: Path):
     """Stored outputs a reader should not see: errors, and log lines on stderr."""
     nb = nbformat.read(path, as_version=4)
@@ -80,11 +84,12 @@ def _stray_outputs(path: Path):
         for out in cell.get("outputs", []):
             if out.output_type == "error":
                 yield f"Cell {number}: an error ({out.ename})"
-            elif out.output_type == "stream" and out.name == "stderr":
-                text = out.text
-                if "it/s]" in text or "s/it]" in text or "%|" in text:
-                    continue  # a progress bar
-                yield f"Cell {number}: stderr {text.strip()[:120]!r}"
+            elif out.output_type == "stream":
+                for line in out.text.replace("\r", "\n").splitlines():
+                    if "it/s]" in line or "s/it]" in line or "%|" in line:
+                        continue  # a progress bar
+                    if out.name == "stderr" and line.strip() or LOG_LINE.match(line):
+                        yield f"Cell {number}: {out.name} {line.strip()[:120]!r}"
             elif "<Figure size" in str(out.get("data", {}).get("text/plain", "")):
                 if "image/png" not in out.get("data", {}):
                     yield f"Cell {number}: a figure's repr instead of the figure"
@@ -100,6 +105,18 @@ def test_stray_outputs_are_found(tmp_path):
     nbformat.write(nb, tmp_path / "x.ipynb")
     assert list(_stray_outputs(tmp_path / "x.ipynb")) == [
         "Cell 0: stderr 'I0000 oneDNN'"
+    ]
+    cell.outputs = [
+        nbformat.v4.new_output(
+            "stream", name="stdout", text="loss 0.1\nWARNING:tf:x\n"
+        ),
+        nbformat.v4.new_output(
+            "stream", name="stderr", text="100%|####| 5/5 [1.0it/s]"
+        ),
+    ]
+    nbformat.write(nb, tmp_path / "x.ipynb")
+    assert list(_stray_outputs(tmp_path / "x.ipynb")) == [
+        "Cell 0: stdout 'WARNING:tf:x'"
     ]
 
 
