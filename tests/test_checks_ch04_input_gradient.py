@@ -130,9 +130,10 @@ def test_rejects_mistake(name):
 def test_square_layer_missing_transpose_is_named():
     """With D_x = H a missing transpose runs without error; the check names it."""
     from nnlib.checks import ch04_input_gradient as module
+    from nnlib.checks._common import network_case
 
     dims, n, seed = (5, 5, 3), 4, 5
-    X, Y, params = module._case(dims, n, seed)
+    X, Y, params = network_case(dims, n, seed)
     wrong = make_input_gradient(transpose=False)(X, Y, params, dims)
     right, mistakes = module._answers(X, Y, params, dims)
     assert not np.allclose(wrong, right)

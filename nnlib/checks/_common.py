@@ -189,6 +189,17 @@ def compare(
     )
 
 
+def network_case(dims, n, seed):
+    """A seeded case of chapter 4's network: X (N, D_x), one-hot Y (N, K) and params."""
+    rng = np.random.default_rng(seed)
+    d_x, h, k = dims
+    X = rng.standard_normal((n, d_x))
+    Y = np.zeros((n, k))
+    Y[np.arange(n), rng.integers(0, k, n)] = 1.0
+    params = rng.standard_normal((d_x + 1) * h + (h + 1) * k)
+    return X, Y, params
+
+
 # ------------------------------------------------------------------ what comes back
 
 

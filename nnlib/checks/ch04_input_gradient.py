@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._common import Array, compare, passed, run
+from ._common import Array, compare, network_case, passed, run
 
 __all__ = ["input_gradient"]
 
@@ -28,16 +28,6 @@ EXERCISE = "input_gradient"
 
 # (dimensions (D_x, H, K), N, seed)
 CASES = [((3, 4, 2), 5, 3), ((5, 5, 3), 4, 5), ((10, 5, 10), 20, 0), ((4, 6, 3), 1, 7)]
-
-
-def _case(dims, n, seed):
-    rng = np.random.default_rng(seed)
-    dx, h, k = dims
-    X = rng.standard_normal((n, dx))
-    Y = np.zeros((n, k))
-    Y[np.arange(n), rng.integers(0, k, n)] = 1.0
-    params = rng.standard_normal((dx + 1) * h + (h + 1) * k)
-    return X, Y, params
 
 
 def _unpack(params, dims):
@@ -179,7 +169,7 @@ def input_gradient(fn):
         fits, if one does.
     """
     for dims, n, seed in CASES:
-        X, Y, params = _case(dims, n, seed)
+        X, Y, params = network_case(dims, n, seed)
         case = (
             f"a {dims[0]}-{dims[1]}-{dims[2]} network with N = {n} "
             f"example{'s' if n > 1 else ''} (random data, seed {seed})"

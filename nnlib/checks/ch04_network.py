@@ -17,22 +17,22 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._common import Array, close, compare, fail, first_match, passed, returned, run
+from ._common import (
+    Array,
+    close,
+    compare,
+    fail,
+    first_match,
+    network_case,
+    passed,
+    returned,
+    run,
+)
 
 __all__ = ["forward_backward_prop"]
 
 EXERCISE = "forward_backward_prop"
 BLOCKS = ("W1", "b1", "W2", "b2")
-
-
-def _case(dims, m, seed):
-    rng = np.random.default_rng(seed)
-    dx, h, dy = dims
-    X = rng.standard_normal((m, dx))
-    Y = np.zeros((m, dy))
-    Y[np.arange(m), rng.integers(0, dy, m)] = 1.0
-    params = rng.standard_normal((dx + 1) * h + (h + 1) * dy)
-    return X, Y, params
 
 
 def _blocks(vec, dims):
@@ -300,7 +300,7 @@ def forward_backward_prop(fn):
 
     cases = [((2, 3, 2), 5, 11), ((10, 5, 10), 20, 0), ((4, 6, 3), 1, 7)]
     for dims, m, seed in cases:
-        X, Y, params = _case(dims, m, seed)
+        X, Y, params = network_case(dims, m, seed)
         case = (
             f"a {dims[0]}-{dims[1]}-{dims[2]} network with M = {m} "
             f"example{'s' if m > 1 else ''} (random data, seed {seed})"
