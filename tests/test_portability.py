@@ -39,6 +39,15 @@ _AVX512 = ("AVX512", "X86_V4")
 _AVX2 = ("X86_V3", "AVX2", "FMA3")
 
 
+def _cpu_tables():
+    """numpy's dispatch targets and the CPU features it detected (numpy 1.x and 2.x)."""
+    try:
+        from numpy._core import _multiarray_umath as umath
+    except ImportError:  # numpy 1.x
+        from numpy.core import _multiarray_umath as umath
+    return umath.__cpu_dispatch__, umath.__cpu_features__
+
+
 def numpy_features_to_disable() -> tuple[list[str], str]:
     """The dispatch targets of numpy to switch off, and a note saying which and why.
 
@@ -46,7 +55,7 @@ def numpy_features_to_disable() -> tuple[list[str], str]:
     (numpy rejects the others). Targets already disabled in the environment are kept in
     the list.
     """
-    from numpy._core._multiarray_umath import __cpu_dispatch__, __cpu_features__
+    __cpu_dispatch__, __cpu_features__ = _cpu_tables()
 
     already = os.environ.get("NPY_DISABLE_CPU_FEATURES", "").replace(",", " ").split()
 
@@ -90,7 +99,7 @@ def numpy_chapters() -> list[Path]:
 
 def test_numpy_features_are_real_dispatch_targets():
     """The features named for the second run are ones numpy accepts on this CPU."""
-    from numpy._core._multiarray_umath import __cpu_dispatch__
+    __cpu_dispatch__, _ = _cpu_tables()
 
     features, note = numpy_features_to_disable()
     assert set(features) <= set(__cpu_dispatch__), (features, __cpu_dispatch__)
