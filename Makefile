@@ -70,9 +70,11 @@ lock:
 	$(BIN)/uv pip compile --universal --python-version 3.11 --generate-hashes --no-emit-package nnlib \
 	    --custom-compile-command "make lock" --quiet requirements.txt -o requirements.lock
 
-# Not part of the test suite: nnlib vs scikit-learn vs Keras on MNIST (takes a few minutes).
+# Not part of the test suite: nnlib vs scikit-learn vs Keras on MNIST (takes a few minutes),
+# and nnlib's numpy convolution against TensorFlow's.
 bench: $(STAMP)
 	$(BIN)/python bench/bench_mnist.py
+	$(BIN)/python bench/bench_conv.py
 
 # The student edition: each chapter's Colab setup cell from _config.yml, then exercises/ from book/.
 student: $(STAMP)
