@@ -29,6 +29,8 @@ from _tools import load_tool  # tests/ is on sys.path under pytest
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_output
 
 ROOT = Path(__file__).resolve().parent.parent
+# builds small books with jupyter-book: `make test` runs it, `make unit` does not
+pytestmark = pytest.mark.slow
 SOLUTION_LINE = "return 1.0 / (1.0 + np.exp(-x))  # the-solution-line"
 STATEMENT = "Implement the logistic sigmoid elementwise."
 

@@ -26,6 +26,8 @@ import pytest
 from _tools import load_tool  # tests/ is on sys.path under pytest
 
 ROOT = Path(__file__).resolve().parent.parent
+# runs every exercise notebook: `make test` runs it, `make unit` does not
+pytestmark = pytest.mark.slow
 
 
 ms = load_tool("make_student")

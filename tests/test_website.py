@@ -44,6 +44,8 @@ import pytest
 import yaml
 
 ROOT = Path(__file__).resolve().parents[1]
+# builds the book and drives Chromium: `make test` runs it, `make unit` does not
+pytestmark = pytest.mark.slow
 BUILD = ROOT / "_build"
 HTML = BUILD / "html"
 SCREENSHOTS = BUILD / "screenshots"
