@@ -66,21 +66,25 @@ MNIST_FILES = {
 _REPO_DATA = Path(__file__).resolve().parent.parent / "data" / "mnist"
 
 
-def _candidate_dirs(path) -> list[tuple[str, Path]]:
-    """The directories to search, in order, each with a word on where it came from."""
+def _data_dirs(path, func: str, name: str, repo_dir: Path) -> list[tuple[str, Path]]:
+    """Where ``func`` looks for data set ``name``, in order, each with its origin.
+
+    The ``path`` argument alone when given; otherwise ``$NNLIB_DATA/<name>``,
+    ``$NNLIB_DATA`` and the repository's ``data/<name>``.
+    """
     if path is not None:
         if not isinstance(path, (str, os.PathLike)):
             raise TypeError(
-                "load_mnist expects path to be a str or os.PathLike, got "
+                f"{func} expects path to be a str or os.PathLike, got "
                 f"{type(path).__name__} {path!r}"
             )
         return [("the path argument", Path(path))]
     dirs = []
     env = os.environ.get(DATA_ENV_VAR)
     if env:
-        dirs.append((f"${DATA_ENV_VAR}/mnist", Path(env) / "mnist"))
+        dirs.append((f"${DATA_ENV_VAR}/{name}", Path(env) / name))
         dirs.append((f"${DATA_ENV_VAR}", Path(env)))
-    dirs.append(("the repository's data/mnist", _REPO_DATA))
+    dirs.append((f"the repository's data/{name}", repo_dir))
     return dirs
 
 
@@ -246,7 +250,7 @@ def load_mnist(path=None):
         and how to fix it.
     """
     searched = []
-    for origin, directory in _candidate_dirs(path):
+    for origin, directory in _data_dirs(path, "load_mnist", "mnist", _REPO_DATA):
         present = [
             name for name in MNIST_FILES if _find_file(directory, name) is not None
         ]
@@ -294,24 +298,6 @@ CONCRETE_FILE = "concrete.csv"
 CONCRETE_ROWS = 1030
 
 _REPO_CONCRETE = Path(__file__).resolve().parent.parent / "data" / "concrete"
-
-
-def _concrete_dirs(path) -> list[tuple[str, Path]]:
-    """Where load_concrete looks, in order, each with a word on where it came from."""
-    if path is not None:
-        if not isinstance(path, (str, os.PathLike)):
-            raise TypeError(
-                "load_concrete expects path to be a str or os.PathLike, "
-                f"got {type(path).__name__} {path!r}"
-            )
-        return [("the path argument", Path(path))]
-    dirs = []
-    env = os.environ.get(DATA_ENV_VAR)
-    if env:
-        dirs.append((f"${DATA_ENV_VAR}/concrete", Path(env) / "concrete"))
-        dirs.append((f"${DATA_ENV_VAR}", Path(env)))
-    dirs.append(("the repository's data/concrete", _REPO_CONCRETE))
-    return dirs
 
 
 def _parse_concrete(text: str, file: Path) -> tuple[np.ndarray, np.ndarray]:
@@ -389,7 +375,9 @@ def load_concrete(path=None):
         negative or non-finite value.
     """
     searched = []
-    for origin, directory in _concrete_dirs(path):
+    for origin, directory in _data_dirs(
+        path, "load_concrete", "concrete", _REPO_CONCRETE
+    ):
         file = directory / CONCRETE_FILE
         if not file.is_file():
             searched.append(f"{directory} ({origin})")

@@ -200,6 +200,16 @@ def network_case(dims, n, seed):
     return X, Y, params
 
 
+def network_shapes(X, dims) -> str:
+    """The shapes of chapter 4's network for a case, for hints about matrix products."""
+    d_x, h, k = dims
+    n = X.shape[0]
+    return (
+        f"here X is (N, D_x) = ({n}, {d_x}), W1 ({d_x}, {h}), b1 ({h},), Z1, A1 and "
+        f"delta1 ({n}, {h}), W2 ({h}, {k}), b2 ({k},), Z2, Y_hat and delta2 ({n}, {k})"
+    )
+
+
 # ------------------------------------------------------------------ what comes back
 
 

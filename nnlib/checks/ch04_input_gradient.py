@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._common import Array, compare, network_case, passed, run
+from ._common import Array, compare, network_case, network_shapes, passed, run
 
 __all__ = ["input_gradient"]
 
@@ -92,20 +92,11 @@ def _answers(X, Y, params, dims):
     return right, mistakes
 
 
-def _shapes(X, dims):
-    dx, h, k = dims
-    n = X.shape[0]
-    return (
-        f"here X is (N, D_x) = ({n}, {dx}), W1 ({dx}, {h}), "
-        f"Z1, A1 and delta1 ({n}, {h}), W2 ({h}, {k}), Y_hat and delta2 ({n}, {k})"
-    )
-
-
 def _call(fn, X, Y, params, dims, case):
     """The candidate's dL/dX through the checks' runner, with hints for its shapes."""
     n, (d_x, h, _) = X.shape[0], dims
     matmul = (
-        f"a product A @ B needs A.shape[1] == B.shape[0]; {_shapes(X, dims)}. "
+        f"a product A @ B needs A.shape[1] == B.shape[0]; {network_shapes(X, dims)}. "
         "dL/dX = delta1 @ W1.T: is a transpose missing, or is the delta the wrong one?"
     )
     hints = [
@@ -114,7 +105,7 @@ def _call(fn, X, Y, params, dims, case):
         (
             "broadcast",
             "an elementwise product got arrays of different shapes; "
-            f"{_shapes(X, dims)}. delta1 = (delta2 @ W2.T) * sigmoid_grad(A1) "
+            f"{network_shapes(X, dims)}. delta1 = (delta2 @ W2.T) * sigmoid_grad(A1) "
             "multiplies two (N, H) arrays.",
         ),
         (

@@ -24,6 +24,7 @@ from ._common import (
     fail,
     first_match,
     network_case,
+    network_shapes,
     passed,
     returned,
     run,
@@ -178,19 +179,9 @@ def _mistakes(X, Y, params, dims):
     return costs, grads_
 
 
-def _shapes_text(X, dims):
-    dx, h, dy = dims
-    M = X.shape[0]
-    return (
-        f"here X is (M, Dx) = ({M}, {dx}), W1 ({dx}, {h}), b1 ({h},), Z1 and A1 ({M}, "
-        f"{h}), W2 ({h}, {dy}), b2 ({dy},), Z2, Y_hat and delta2 ({M}, {dy}), delta1 "
-        f"({M}, {h})"
-    )
-
-
 def _run(fn, X, Y, params, dims, case):
     """The candidate's (cost, grad), through the runner, with hints for its shapes."""
-    shapes = _shapes_text(X, dims)
+    shapes = network_shapes(X, dims)
     matmul = (
         f"a matrix product A @ B needs A.shape[1] == B.shape[0]; {shapes}. The "
         "backward products are A1^T delta2, delta2 W2^T and X^T delta1: is a "
@@ -202,7 +193,7 @@ def _run(fn, X, Y, params, dims, case):
         (
             "broadcast",
             f"an elementwise product or sum got arrays of different shapes; {shapes}. "
-            "delta1 = (delta2 W2^T) * sigmoid_grad(A1) multiplies two (M, H) arrays.",
+            "delta1 = (delta2 W2^T) * sigmoid_grad(A1) multiplies two (N, H) arrays.",
         ),
         (
             "sigmoid_grad expects",
