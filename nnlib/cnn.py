@@ -1,7 +1,7 @@
 """The deep convolutional network of Part III, in TensorFlow 2 at the level of tf.nn.
 
-These are the reference versions of what chapter 11 builds as exercises, so
-that chapter 12 (and a reader stuck on an exercise) can import them::
+These are the reference versions of what chapter 12 builds as exercises, so
+that chapter 13 (and a reader stuck on an exercise) can import them::
 
     from nnlib.cnn import DeepCNN, train_step, train_cnn
 

@@ -27,7 +27,7 @@ NBVAL_OPTIONS = (
 #: putting these first lets them run from the start, while the other worker goes through
 #: everything else. Every other chapter is a numpy chapter, which the portability run
 #: executes a second time (tests/test_portability.py).
-TENSORFLOW_CHAPTERS = ("book/11_cnn_mnist.ipynb", "book/12_cnn_experiments.ipynb")
+TENSORFLOW_CHAPTERS = ("book/12_cnn_mnist.ipynb", "book/13_cnn_experiments.ipynb")
 
 
 def pytest_collection_modifyitems(session, config, items):

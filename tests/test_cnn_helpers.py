@@ -1,5 +1,5 @@
 """nnlib.cnn: the helpers' shapes, SAME padding arithmetic, pooling, the model (and
-chapter 11's copy of it), input checks and short training runs."""
+chapter 12's copy of it), input checks and short training runs."""
 
 import ast
 import math
@@ -13,18 +13,18 @@ tf = pytest.importorskip("tensorflow")
 
 from nnlib import cnn  # noqa: E402
 
-CHAPTER_9 = Path(__file__).resolve().parents[1] / "book" / "11_cnn_mnist.ipynb"
+CHAPTER_12 = Path(__file__).resolve().parents[1] / "book" / "12_cnn_mnist.ipynb"
 
 
 def _chapter_9_code(marker):
-    """The source of the one code cell of chapter 11 that contains ``marker``."""
+    """The source of the one code cell of chapter 12 that contains ``marker``."""
     cells = [
         c.source
-        for c in nbformat.read(CHAPTER_9, as_version=4).cells
+        for c in nbformat.read(CHAPTER_12, as_version=4).cells
         if c.cell_type == "code" and marker in c.source
     ]
     assert len(cells) == 1, (
-        f"expected one code cell with {marker!r} in {CHAPTER_9.name}, "
+        f"expected one code cell with {marker!r} in {CHAPTER_12.name}, "
         f"found {len(cells)}"
     )
     return cells[0]
@@ -454,7 +454,7 @@ def test_variable_summaries_write_five_summaries(tmp_path):
 
 
 def test_chapter_9_model_is_the_one_in_nnlib():
-    """Chapter 11 writes ``DeepCNN`` out in the page; chapter 12 imports nnlib.cnn's.
+    """Chapter 12 writes ``DeepCNN`` out in the page; chapter 13 imports nnlib.cnn's.
 
     The page's class, run with the reference helpers, must create the same variables in
     the same order and compute the same logits, with and without dropout, as nnlib's.
@@ -467,7 +467,7 @@ def test_chapter_9_model_is_the_one_in_nnlib():
         "conv2d": cnn.conv2d,
         "max_pool_2x2": cnn.max_pool_2x2,
     }
-    exec(compile(source.split("\nmodel = ")[0], str(CHAPTER_9), "exec"), namespace)
+    exec(compile(source.split("\nmodel = ")[0], str(CHAPTER_12), "exec"), namespace)
 
     tf.keras.utils.set_random_seed(0)
     page = namespace["DeepCNN"](seed=4)
@@ -497,7 +497,7 @@ def test_chapter_9_model_is_the_one_in_nnlib():
 
 
 def test_chapter_9_variable_summaries_is_the_one_in_nnlib(tmp_path):
-    """Chapter 11 writes ``variable_summaries`` out too; it must log what nnlib logs."""
+    """Chapter 12 writes ``variable_summaries`` out too; it must log what nnlib logs."""
     from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
 
     defs = [
@@ -507,11 +507,11 @@ def test_chapter_9_variable_summaries_is_the_one_in_nnlib(tmp_path):
     ]
     assert len(defs) == 1, (
         "expected one definition of variable_summaries in "
-        f"{CHAPTER_9.name}, found {len(defs)}"
+        f"{CHAPTER_12.name}, found {len(defs)}"
     )
     namespace = {"tf": tf}
     exec(
-        compile(ast.Module(body=defs, type_ignores=[]), str(CHAPTER_9), "exec"),
+        compile(ast.Module(body=defs, type_ignores=[]), str(CHAPTER_12), "exec"),
         namespace,
     )
 

@@ -10,7 +10,7 @@ Every check calls the student's function through one runner,
 place fails the check, by name), with numpy warnings as errors. The numpy
 exercises must return float64 arrays (numpy's default float): a list, a boolean
 or integer array and float32 are rejected alike, since the gradient checks of the
-course need float64's digits. Chapter 11's TensorFlow helpers compute in float32.
+course need float64's digits. Chapter 12's TensorFlow helpers compute in float32.
 """
 
 from .ch01_activations import relu, relu_grad, sigmoid, sigmoid_grad, tanh_grad
@@ -23,7 +23,7 @@ from .ch06_layers import layer_backward, layer_forward
 from .ch07_training import adam_step, momentum_step
 from .ch08_generalisation import dropout_backward, dropout_forward
 from .ch09_regression import regression_backward
-from .ch11_cnn import (
+from .ch12_cnn import (
     bias_variable,
     conv2d,
     glorot_stddev,

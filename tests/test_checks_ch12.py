@@ -1,4 +1,4 @@
-"""The chapter 11 checks accept the reference helpers and reject planted mistakes."""
+"""The chapter 12 checks accept the reference helpers and reject planted mistakes."""
 
 import re
 
@@ -298,7 +298,7 @@ def test_unfinished_exercise_passes_not_implemented_through():
         checks.weight_variable(todo)
 
 
-# ----------------------------------------------------------- glorot_stddev (chapter 12)
+# ----------------------------------------------------------- glorot_stddev (chapter 13)
 
 
 def test_glorot_stddev_accepts_reference(capsys):

@@ -1,4 +1,4 @@
-"""Checks for chapter 11: the convolutional network's helpers and its training step.
+"""Checks for chapter 12: the convolutional network's helpers and its training step.
 
 TensorFlow is imported inside each check, so ``import nnlib`` stays fast.
 Every check compares the student's function with TensorFlow's own operations
@@ -527,7 +527,7 @@ def _flat(arrays):
 
 
 def glorot_stddev(fn):
-    """Check ``glorot_stddev(shape)`` (chapter 12): ``sqrt(2 / (fan_in + fan_out))``."""
+    """Check ``glorot_stddev(shape)`` (chapter 13): ``sqrt(2 / (fan_in + fan_out))``."""
     ex = "glorot_stddev"
     shapes = ([5, 5, 1, 32], [5, 5, 32, 64], [3136, 1024], [1024, 10], [3, 3, 16, 16])
     for shape in shapes:
