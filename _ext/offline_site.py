@@ -4,15 +4,23 @@ Jupyter Book (through ``sphinx.ext.mathjax``) loads MathJax from a CDN by defaul
 a classroom copy or a downloaded build shows raw TeX when there is no network.  This
 extension
 
-* copies MathJax 3's ``es5`` distribution from the PyPI package
-  ``django-static-mathjax`` (a build dependency in ``requirements.txt``; the files are
-  not stored in this repository) into ``_build/html/_static/mathjax/``; ``_config.yml``
-  points ``mathjax_path`` at ``mathjax/tex-mml-chtml.js``, which Sphinx resolves
-  relative to ``_static``.  The build fails with a clear message when the package is
-  missing or ``mathjax_path`` names another host;
-* drops sphinx-thebe's files from the pages while the "Live code" (Thebe) launch
-  button is off: they only point at thebe's CDN, and Jupyter Book adds the inline
-  ``const THEBE_JS_URL`` script twice, a JavaScript error on every page;
+* copies the part of MathJax 3's ``es5`` distribution that the pages use from the PyPI
+  package ``django-static-mathjax`` (a build dependency in ``requirements.txt``; the
+  files are not stored in this repository) into ``_build/html/_static/mathjax/``:
+  the combined component ``tex-mml-chtml.js`` (TeX and MathML input, CommonHTML
+  output, the menu), the woff-v2 fonts its output loads, and the TeX extensions that
+  its ``autoload`` package fetches when a page uses a macro outside the combined
+  component (about 2 MB instead of the distribution's 24 MB; the speech and
+  accessibility-explorer components, which only the MathJax menu's Accessibility
+  options would load, are left out).  ``_config.yml`` points ``mathjax_path`` at
+  ``mathjax/tex-mml-chtml.js``, which Sphinx resolves relative to ``_static``.  The
+  build fails with a clear message when the package is missing or ``mathjax_path``
+  names another host;
+* leaves sphinx-thebe out of the pages while the "Live code" (Thebe) launch button is
+  off (Jupyter Book always loads the extension): its script and stylesheet, the
+  inline ``const THEBE_JS_URL`` script (added twice, a JavaScript error on every
+  page), the ``x-thebe-config`` block that names an unrelated Binder repository, and
+  the copies of its files in ``_build/html/_static``;
 * rebuilds every page when a file of the project's ``_static/`` changed: Sphinx's
   incremental build otherwise says "no targets are out of date" and keeps the old
   ``custom.css`` in ``_build/html``;
@@ -26,6 +34,7 @@ import importlib.util
 import shutil
 from pathlib import Path
 
+from docutils import nodes
 from sphinx.application import Sphinx
 from sphinx.errors import ConfigError, ExtensionError
 from sphinx.util import logging
@@ -34,6 +43,9 @@ logger = logging.getLogger(__name__)
 
 TARGET = "mathjax"  # the copy goes to <outdir>/_static/mathjax
 ENTRY = "tex-mml-chtml.js"  # Sphinx's default MathJax 3 component
+#: What the site ships of MathJax's es5 folder: the component, the fonts of its
+#: CommonHTML output, and the TeX extensions its autoload package may request.
+MATHJAX_PARTS = (ENTRY, "output/chtml/fonts/woff-v2", "input/tex/extensions")
 
 
 def mathjax_source() -> Path:
@@ -88,6 +100,16 @@ def drop_thebe(app: Sphinx, pagename, templatename, context, doctree) -> None:
             context[key] = [asset for asset in context[key] if not is_thebe(asset)]
 
 
+def drop_thebe_config(app: Sphinx, doctree, docname) -> None:
+    """Remove the ``x-thebe-config`` and ``kernelName`` scripts sphinx-thebe appends."""
+    if thebe_enabled(app.config):
+        return
+    for node in list(doctree.findall(nodes.raw)):
+        text = node.astext()
+        if "x-thebe-config" in text or "kernelName =" in text:
+            node.parent.remove(node)
+
+
 def static_changed(app: Sphinx, env, added, changed, removed) -> list[str]:
     """All pages if a file of the project's own static folders differs from its copy."""
     outdir = Path(app.outdir) / "_static"
@@ -111,28 +133,46 @@ def static_changed(app: Sphinx, env, added, changed, removed) -> list[str]:
 
 
 def copy_mathjax(app: Sphinx, exception: Exception | None) -> None:
-    """After an HTML build, copy MathJax into ``<outdir>/_static/mathjax``."""
+    """After an HTML build, copy MathJax's used parts into ``<outdir>/_static/mathjax``.
+
+    Also removes sphinx-thebe's files from ``<outdir>/_static`` while Thebe is off.
+    """
     if exception is not None or app.builder.format != "html":
         return
+    if not thebe_enabled(app.config):
+        for leftover in (Path(app.outdir) / "_static").glob("sphinx-thebe.*"):
+            leftover.unlink()
     source = mathjax_source()
     target = Path(app.outdir) / "_static" / TARGET
     stamp = target / ".copied-from"
-    if (
-        stamp.is_file()
-        and stamp.read_text() == str(source)
-        and (target / ENTRY).is_file()
-    ):
+    label = f"{source} {' '.join(MATHJAX_PARTS)}"
+    if stamp.is_file() and stamp.read_text() == label and (target / ENTRY).is_file():
         return  # copied by an earlier build from the same installation
     if target.exists():
         shutil.rmtree(target)
-    shutil.copytree(source, target)
-    stamp.write_text(str(source))
-    logger.info("offline_site: copied MathJax from %s to %s", source, target)
+    for part in MATHJAX_PARTS:
+        origin = source / part
+        if origin.is_dir():
+            shutil.copytree(origin, target / part)
+        elif origin.is_file():
+            (target / part).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(origin, target / part)
+        else:
+            raise ExtensionError(
+                f"offline_site: MathJax at {source} has no {part}; "
+                "expected the es5 files of 'django-static-mathjax' 3.2"
+            )
+    stamp.write_text(label)
+    logger.info(
+        "offline_site: copied MathJax (%s) from %s", ", ".join(MATHJAX_PARTS), source
+    )
 
 
 def setup(app: Sphinx) -> dict:
     app.connect("config-inited", check_config)
     app.connect("html-page-context", drop_thebe, priority=900)
+    # after sphinx-thebe's own doctree-resolved handler (priority 500)
+    app.connect("doctree-resolved", drop_thebe_config, priority=900)
     app.connect("env-get-outdated", static_changed)
     app.connect("build-finished", copy_mathjax)
     return {"version": "1.0", "parallel_read_safe": True, "parallel_write_safe": True}
