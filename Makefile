@@ -1,5 +1,5 @@
 # Two commands for a fresh machine:
-#   make book   builds the website into _build/html
+#   make book   builds the website into _build/html (make pdf: also the book as one PDF)
 #   make test   runs the whole test suite (nnlib unit tests, every notebook through nbval, and the
 #               numpy chapters a second time under other numerics)
 # Both install the locked environment (requirements.lock, exact versions with hashes) into .venv.
@@ -18,7 +18,7 @@ endif
 # nbval re-executes every notebook in book/ with the kernel of this environment.
 NBVAL  := --nbval --nbval-current-env --nbval-sanitize-with tests/nbval_sanitize.cfg
 
-.PHONY: book test unit lint format chapter outputs lock bench student serve venv clean
+.PHONY: book pdf test unit lint format chapter outputs lock bench student serve venv clean
 
 venv: $(STAMP)
 
@@ -34,6 +34,13 @@ book: $(STAMP)
 	$(BIN)/jupyter-book build . --warningiserror --keep-going
 	@echo ""
 	@echo "The website is built. Open file://$(CURDIR)/_build/html/index.html in a browser."
+
+# The whole book as one PDF, next to the website: _build/html/neural-networks-from-scratch.pdf
+# (the landing page links to it). Jupyter Book's single-page build of every chapter, printed by
+# headless Chromium (Debian's chromium, as for the website test) with the site's print style.
+pdf: book
+	$(BIN)/jupyter-book build . --builder singlehtml --warningiserror --keep-going
+	$(BIN)/python _ext/book_pdf.py
 
 # Lint first (seconds), then two workers, one file per work unit, in collection order: the two
 # TensorFlow chapters start first (tests/conftest.py) and the other worker runs everything else

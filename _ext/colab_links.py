@@ -8,7 +8,8 @@ title, a note with two links:
 * its exercise notebook:
   ``<colab>/github/<owner>/<repo>/blob/<branch>/exercises/NN_name.ipynb`` (the student
   edition made by ``tools/make_student.py``; linked when that file exists and the
-  chapter has exercises; a chapter without any says so instead).
+  chapter has exercises with solutions to fill in; a chapter without any says so
+  instead).
 
 Every part comes from ``_config.yml``: ``repository.url``, ``repository.branch`` and
 ``repository.path_to_book`` (which Jupyter Book passes to Sphinx as the theme options
@@ -101,7 +102,11 @@ def note_node(urls: dict) -> nodes.admonition:
         para += nodes.Text(" of the repository.")
     else:
         para += nodes.Text(
-            ". This chapter has no exercises." if not urls.get("has_exercises") else "."
+            # (its further exercises, if any, are open questions without a check)
+            ". This chapter has no exercises to fill in and check, so it has no "
+            "exercise notebook."
+            if not urls.get("has_exercises")
+            else "."
         )
         para += nodes.Text(" On your computer, the file is ")
         para += nodes.literal("", urls["chapter_path"])
