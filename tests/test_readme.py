@@ -1,10 +1,14 @@
-"""Every command the README shows for local use exists.
+"""Every command the README shows for local use exists; what the landing page quotes
+is true.
 
 The README tells a reader to run ``make <target>`` and programs of the virtual
 environment (``.venv/bin/jupyter lab``, ``.venv/bin/pytest ...``). Each ``make`` target
 must be a target of the Makefile, and each ``.venv/bin/<program>`` must be installed in
 the environment the tests run in (the one ``make`` creates), a ``jupyter <subcommand>``
 as its ``jupyter-<subcommand>``.
+
+The landing page (``book/intro.md``) quotes a check's message, which must be one that a
+chapter really prints, and states the licences, which must match ``LICENSE``.
 """
 
 from __future__ import annotations
@@ -78,3 +82,22 @@ def test_venv_programs_exist(doc):
 def test_readme_shows_both_commands():
     readme = commands((ROOT / "README.md").read_text())
     assert "make book" in readme and "make test" in readme
+
+
+def test_landing_page_quotes_a_real_check_message():
+    intro = (ROOT / "book" / "intro.md").read_text(encoding="utf-8")
+    quoted = re.findall(r"✓ \w+: all \d+ checks passed", intro)
+    assert quoted, "the landing page no longer quotes a check's message"
+    outputs = "".join(
+        path.read_text(encoding="utf-8") for path in sorted(ROOT.glob("book/*.ipynb"))
+    )
+    wrong = [message for message in quoted if message not in outputs]
+    assert not wrong, f"no chapter prints {wrong}: quote what a check really says"
+
+
+def test_licences_are_stated():
+    licence = (ROOT / "LICENSE").read_text(encoding="utf-8")
+    assert licence.startswith("MIT License")
+    for doc in ("README.md", "book/intro.md"):
+        text = (ROOT / doc).read_text(encoding="utf-8")
+        assert "CC BY 4.0" in text and "MIT" in text, f"{doc} must state both licences"

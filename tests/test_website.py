@@ -5,17 +5,29 @@ The module builds the book exactly as ``make book`` does (``jupyter-book build .
 
 * checks the built files without a browser: every internal link, image, script,
   stylesheet and anchor resolves; nothing is loaded from another host; the outputs
-  carry no warnings or log noise; the exercises have solution toggles;
+  carry no warnings or log noise; the exercises have solution toggles; only the
+  MathJax files the pages use are shipped; no Thebe leftovers; every page has the
+  favicon and an "Open issue" link; the landing page links the PDF of ``make pdf``;
+  every Markdown table of a page's source became an HTML table;
 * serves ``_build/html`` on a free localhost port and drives headless Chromium
   (Debian's ``chromium``, through Playwright's Python package) through every page of
   ``_toc.yml`` plus the index and search pages: the page loads with no JavaScript
   error and no request to another host, MathJax (served by the site itself) has
   typeset every formula without error, every image loads, every link resolves, every
   code cell has a copy button, every solution toggle opens and closes, figures get a
-  light background in the dark theme; a screenshot of the top of the page (light
-  theme) and one screen at the first figure (dark theme) are saved to
-  ``_build/screenshots/`` for a person to look at (``WEBSITE_FULL_SCREENSHOTS=1``:
-  the whole light page instead, which adds about 15 s to the suite).
+  light background in the dark theme; every output figure sits in a numbered
+  ``<figure>`` with a caption and alt text that describes it (not a file name); tables
+  are tables; no code line is longer than 88 characters; no request fails; at 390 px
+  (a phone) nothing makes the page scroll sideways; printed (print media), code wraps
+  and the folded solutions are printed instead of empty toggles; a screenshot of the
+  top of the page (light theme) and one screen at the first figure (dark theme) are
+  saved to ``_build/screenshots/`` for a person to look at
+  (``WEBSITE_FULL_SCREENSHOTS=1``: the whole light page instead, which adds about
+  15 s to the suite).
+
+A separate browser test clicks the chapter-list (☰) and contents buttons at 390 px
+and 1400 px and checks that the drawer opens or the sidebar hides (the themes bind
+only the first, hidden, button of each kind; _static/nav-toggles.js fixes that).
 
 The browser part is skipped, saying why, only when Chromium is not installed
 (``.ci/run`` installs it).  Set ``WEBSITE_TEST_NO_BUILD=1`` to test the existing
@@ -66,6 +78,14 @@ CHROMIUM_FLAGS = [
     "--disable-quic",
 ]
 VIEWPORT = {"width": 1280, "height": 900}
+
+PHONE = {"width": 390, "height": 844}
+WIDE = {"width": 1400, "height": 900}
+# The whole book as one PDF: `make pdf` writes it next to the website, `make book` does
+# not, so a site built without it may lack the file the landing page links to.
+PDF = "neural-networks-from-scratch.pdf"
+# The longest code line a page may show (ruff's line length, E501).
+MAX_CODE_LINE = 88
 
 # Pages Sphinx writes besides the chapters of _toc.yml.
 EXTRA_PAGES = ["index.html", "genindex.html", "search.html"]
@@ -251,6 +271,8 @@ def test_link_check(site):
             if is_external(url) or url.startswith(("mailto:", "javascript:", "data:")):
                 continue
             target, fragment = resolve(page, url, site)
+            if target == (site / PDF).resolve() and not target.is_file():
+                continue  # made by `make pdf` only (test_landing_page_links_the_pdf)
             checked += 1
             where = f"{page.relative_to(site)}: <{tag}> {url}"
             if not target.is_file():
@@ -313,6 +335,16 @@ def test_mathjax_is_served_by_the_site(site):
         for tag, url in parse(page).refs
         if tag == "script" and "mathjax" in url.lower()
     ]
+    # Only what the pages use (_ext/offline_site.py MATHJAX_PARTS): the distribution's
+    # other bundles, the speech engine and the SVG output are not shipped.
+    size = sum(f.stat().st_size for f in mathjax.rglob("*") if f.is_file())
+    assert size < 4_000_000, f"MathJax on the site takes {size / 1e6:.1f} MB"
+    unused = [
+        name
+        for name in ("sre", "tex-svg.js", "tex-chtml-full.js", "mml-svg.js", "a11y")
+        if (mathjax / name).exists()
+    ]
+    assert not unused, f"MathJax files the pages never load were copied: {unused}"
     assert scripts, "no page loads MathJax: is there no math in the book?"
     remote = [f"{page}: {url}" for page, url in scripts if is_external(url)]
     assert not remote, "MathJax loaded from another host:\n" + "\n".join(remote)
@@ -432,6 +464,97 @@ def test_exercises_have_solution_toggles(site):
     )
 
 
+def test_no_thebe_leftovers(site):
+    """Thebe (live code) is off: no page carries its scripts or its Binder settings."""
+    failures = [
+        page.relative_to(site).as_posix()
+        for page in html_files(site)
+        if re.search(r"thebe", page.read_text(encoding="utf-8"), re.IGNORECASE)
+    ]
+    assert not failures, f"pages that mention Thebe: {failures}"
+    assert not list((site / "_static").glob("sphinx-thebe.*"))
+
+
+def test_every_page_has_a_favicon(site):
+    missing = [
+        page.relative_to(site).as_posix()
+        for page in html_files(site)
+        if page.name != "index.html"  # the redirect to the landing page
+        and not re.search(
+            r'<link rel="icon" href="[^"]*favicon\.svg"', page.read_text("utf-8")
+        )
+    ]
+    assert not missing, f"pages without the favicon (html.favicon): {missing}"
+
+
+def test_every_page_has_a_report_a_problem_link(site):
+    """`use_issues_button`: an "Open issue" link to the repository's tracker."""
+    missing = [
+        page.relative_to(site).as_posix()
+        for page in html_files(site)
+        if page.name not in EXTRA_PAGES
+        and not any(
+            tag == "a" and "/issues/new" in url for tag, url in parse(page).refs
+        )
+    ]
+    assert not missing, f"pages without an 'Open issue' link: {missing}"
+
+
+def test_landing_page_links_the_pdf(site):
+    """The landing page links the PDF `make pdf` writes; if it was made, it is a PDF."""
+    landing = site / toc_pages()[0]
+    targets = [
+        resolve(landing, url, site)[0]
+        for tag, url in parse(landing).refs
+        if tag == "a" and url.endswith(PDF)
+    ]
+    assert targets == [(site / PDF).resolve()], (
+        f"the landing page should link {PDF} once, next to the site; links: {targets}"
+    )
+    if targets[0].is_file():
+        assert targets[0].read_bytes()[:5] == b"%PDF-"
+
+
+TABLE_RULE = re.compile(r"^\s*\|?\s*:?-{3,}:?\s*(\|\s*:?-{3,}:?\s*)+\|?\s*$")
+
+
+def markdown_tables(source: Path) -> int:
+    """The number of Markdown tables (their |---|---| rule lines) in a page's source."""
+    if source.suffix == ".ipynb":
+        import json
+
+        cells = json.loads(source.read_text(encoding="utf-8"))["cells"]
+        texts = [
+            "".join(cell["source"]) for cell in cells if cell["cell_type"] == "markdown"
+        ]
+    else:
+        texts = [source.read_text(encoding="utf-8")]
+    count = 0
+    for text in texts:
+        text = re.sub(r"^(```|~~~).*?^\1", "", text, flags=re.S | re.M)
+        count += sum(bool(TABLE_RULE.match(line)) for line in text.splitlines())
+    return count
+
+
+def test_tables_are_tables(site):
+    """Every Markdown table of a page's source is an HTML table on the page."""
+    failures = []
+    for page in PAGES[: len(toc_pages())]:
+        stem = page.removesuffix(".html")
+        sources = [ROOT / f"{stem}{ext}" for ext in (".md", ".ipynb")]
+        source = next((path for path in sources if path.is_file()), None)
+        if source is None or not (site / page).is_file():
+            continue
+        expected = markdown_tables(source)
+        html = (site / page).read_text(encoding="utf-8")
+        found = len(re.findall(r"<table\b", html))
+        if found < expected:
+            failures.append(
+                f"{page}: {expected} Markdown tables but {found} <table> elements"
+            )
+    assert not failures, "tables left as text:\n" + "\n".join(failures)
+
+
 # ---------------------------------------------------------------------------
 # The browser
 # ---------------------------------------------------------------------------
@@ -539,9 +662,116 @@ INSPECT_JS = r"""
     codeBlocks: document.querySelectorAll('div.highlight pre').length,
     copyButtons: document.querySelectorAll('div.highlight button.copybtn').length,
     toggles: document.querySelectorAll('details.hide').length,
+    // Output figures: in a <figure> with a numbered caption, with alt text.
+    figures: Array.from(document.querySelectorAll('.cell_output img')).map(img => {
+      const figure = img.closest('figure');
+      const caption = figure && figure.querySelector('figcaption');
+      const number = caption && caption.querySelector('.caption-number');
+      return {
+        src: (img.getAttribute('src') || '').split('/').pop().slice(0, 24),
+        alt: img.getAttribute('alt') || '',
+        caption: caption ? caption.innerText.trim() : '',
+        number: number ? number.innerText.trim() : '',
+      };
+    }),
+    // Code lines (not printed output) longer than the book's limit.
+    longCode: Array.from(article.querySelectorAll('div.highlight pre'))
+        .filter(pre => !pre.closest('.cell_output'))
+        .flatMap(pre => pre.textContent.split('\n'))
+        .filter(line => line.length > MAX_CODE_LINE)
+        .map(line => `${line.length}: ${line.trim().slice(0, 60)}`),
+    // A Markdown table left as text: a |---|---| rule in the prose.
+    rawTables: (prose.match(/\|\s*:?-{3,}:?\s*\|/g) || []).slice(0, 3),
+  };
+}
+""".replace("MAX_CODE_LINE", str(MAX_CODE_LINE))
+
+# Runs in the page: what makes it wider than the window (at 390 px).
+OVERFLOW_JS = r"""
+() => {
+  const width = document.documentElement.clientWidth;
+  const culprits = [];
+  for (const el of document.querySelectorAll('.bd-main *')) {
+    const box = el.getBoundingClientRect();
+    if (box.width === 0 || box.right <= width + 1) continue;
+    // inside a box that scrolls or clips it: fine
+    let inner = el.parentElement, contained = false;
+    while (inner) {
+      const style = getComputedStyle(inner);
+      if (['auto', 'scroll', 'hidden', 'clip'].includes(style.overflowX)
+          && inner.getBoundingClientRect().right <= width + 1) {
+        contained = true;
+        break;
+      }
+      inner = inner.parentElement;
+    }
+    if (!contained) {
+      const text = el.textContent.trim().slice(0, 50);
+      culprits.push(`<${el.tagName.toLowerCase()} class="${el.className}"> ` +
+                    `${Math.round(box.right)} px: ${text}`);
+    }
+  }
+  return {scrollWidth: document.documentElement.scrollWidth, width,
+          culprits: culprits.slice(0, 5)};
+}
+"""
+
+# Runs in the page under print media: code wraps, solutions print, no empty toggle.
+PRINT_JS = r"""
+() => {
+  const visible = el => el.checkVisibility() && el.getBoundingClientRect().height > 0;
+  const folds = Array.from(document.querySelectorAll('details.hide'));
+  return {
+    hiddenSolutions: folds.filter(d => {
+      const content = d.querySelector('.cell_input, .cell_output');
+      return content && !visible(content);
+    }).length,
+    toggleLabels: folds.map(d => d.querySelector('summary'))
+        .filter(s => s && /Show solution|Hide solution/.test(s.innerText)).length,
+    cutCode: Array.from(document.querySelectorAll('article pre'))
+        .filter(pre => visible(pre) && pre.scrollWidth > pre.clientWidth + 1)
+        .map(pre => pre.textContent.trim().slice(0, 50)),
   };
 }
 """
+
+# Alt text that is only a file name or a hash (what myst-nb writes without image: alt).
+FILE_NAME_ALT = re.compile(
+    r"^\S*\.(png|jpe?g|svg|gif)$|^[0-9a-f]{8,}$|^(image|figure|png)$", re.IGNORECASE
+)
+
+
+def figure_problems(figures: list[dict]) -> list[str]:
+    """What is wrong with a page's output figures (caption, number, alt text)."""
+    problems = []
+    for i, fig in enumerate(figures, 1):
+        where = f"output figure {i} ({fig['src']})"
+        alt = fig["alt"].strip()
+        if not fig["caption"]:
+            problems.append(
+                f"{where}: no caption (cell metadata mystnb.figure.caption)"
+            )
+        elif not fig["number"]:
+            problems.append(f"{where}: caption not numbered (mystnb.figure.name)")
+        if not alt or FILE_NAME_ALT.match(alt) or len(alt.split()) < 4:
+            problems.append(
+                f"{where}: alt text {alt[:40]!r} does not describe it "
+                "(cell metadata mystnb.image.alt)"
+            )
+    return problems
+
+
+def test_figure_problems_finds_what_a_reader_misses():
+    good = {
+        "src": "a.png",
+        "alt": "Loss against epochs, falling",
+        "caption": "Fig. 1",
+        "number": "Fig. 1",
+    }
+    assert figure_problems([good]) == []
+    assert len(figure_problems([{**good, "caption": "", "number": ""}])) == 1
+    for alt in ("", "0c1f3b2a9e8d7c6b5a4f", "figure.png", "plot"):
+        assert len(figure_problems([{**good, "alt": alt}])) == 1, alt
 
 
 def wait_for_mathjax(page) -> None:
@@ -576,6 +806,14 @@ def test_page_in_browser(browser, server, site, path):
             route_.abort()
 
     page.route("**/*", route)
+    page.on(
+        "response",
+        lambda response: (
+            errors.append(f"HTTP {response.status}: {response.url}")
+            if response.status >= 400
+            else None
+        ),
+    )
     page.on("pageerror", lambda exc: errors.append(f"JavaScript error: {exc}"))
     page.on(
         "console",
@@ -620,11 +858,25 @@ def test_page_in_browser(browser, server, site, path):
         if broken:
             failures.append(f"images that did not load: {broken}")
 
+        # Every output figure has a numbered caption and alt text that describes it.
+        failures += figure_problems(info["figures"])
+
+        # Tables are tables; code fits in 88 columns.
+        if info["rawTables"]:
+            failures.append(f"Markdown tables left as text: {info['rawTables']}")
+        if info["longCode"]:
+            failures.append(
+                f"{len(info['longCode'])} code lines longer than {MAX_CODE_LINE} "
+                f"characters, e.g. {info['longCode'][:3]}"
+            )
+
         # Every internal link resolves, anchors included.
         for href in sorted(set(info["links"])):
             if not href.startswith(server):
                 continue
             target, fragment = urldefrag(href)
+            if target.endswith("/" + PDF) and not (site / PDF).is_file():
+                continue  # made by `make pdf` only (test_landing_page_links_the_pdf)
             status = http_status(target)
             if status != 200:
                 failures.append(f"link {href}: HTTP {status}")
@@ -674,6 +926,34 @@ def test_page_in_browser(browser, server, site, path):
                     "content still visible after a second click"
                 )
 
+        # Printed: code wraps, solutions are printed, no empty "Show solution".
+        page.emulate_media(media="print")
+        printed = page.evaluate(PRINT_JS)
+        page.emulate_media(media="screen")
+        if printed["hiddenSolutions"]:
+            failures.append(
+                f"print: {printed['hiddenSolutions']} folded solution(s) not printed"
+            )
+        if printed["toggleLabels"]:
+            failures.append(
+                f"print: {printed['toggleLabels']} 'Show solution' toggle(s) printed"
+            )
+        if printed["cutCode"]:
+            failures.append(
+                f"print: code cut off, not wrapped: {printed['cutCode'][:3]}"
+            )
+
+        # On a phone, the page never scrolls sideways.
+        page.set_viewport_size(PHONE)
+        page.wait_for_timeout(100)
+        phone = page.evaluate(OVERFLOW_JS)
+        page.set_viewport_size(VIEWPORT)
+        if phone["scrollWidth"] > phone["width"]:
+            failures.append(
+                f"at {PHONE['width']} px the page is {phone['scrollWidth']} px wide: "
+                f"{phone['culprits']}"
+            )
+
         # A screenshot of the page in the light theme.
         name = path.removesuffix(".html").replace("/", "__")
         # the toggles scrolled it; sticky bars follow
@@ -712,6 +992,67 @@ def test_page_in_browser(browser, server, site, path):
     finally:
         page.close()
     assert not failures, f"{path}:\n  " + "\n  ".join(failures)
+
+
+def _visible(page, selector):
+    return page.locator(selector).locator("visible=true")
+
+
+def test_navigation_buttons_open_the_drawers_on_a_phone(browser, server):
+    """At 390 px the ☰ button opens the chapter list, the contents button the page's
+    table of contents (each a drawer, a <dialog>), and Escape closes them."""
+    page = browser.new_page()
+    try:
+        page.set_viewport_size(PHONE)
+        page.goto(server + "book/05_moons.html", wait_until="load", timeout=30_000)
+        for button, dialog, link in (
+            (
+                ".primary-toggle",
+                "#pst-primary-sidebar-modal",
+                "a[href$='07_training.html']",
+            ),
+            (".secondary-toggle", "#pst-secondary-sidebar-modal", "a[href^='#']"),
+        ):
+            visible = _visible(page, button)
+            assert visible.count() == 1, f"{button}: {visible.count()} visible buttons"
+            visible.first.click()
+            page.wait_for_function(
+                f"() => document.querySelector({dialog!r}).open", timeout=5_000
+            )
+            target = page.locator(f"{dialog} {link}").first
+            target.wait_for(state="visible", timeout=5_000)
+            page.keyboard.press("Escape")
+            page.wait_for_function(
+                f"() => !document.querySelector({dialog!r}).open", timeout=5_000
+            )
+        # and a link in the drawer takes the reader to the chapter
+        _visible(page, ".primary-toggle").first.click()
+        page.locator(
+            "#pst-primary-sidebar-modal a[href$='07_training.html']"
+        ).first.click()
+        page.wait_for_url(re.compile(r".*/07_training\.html$"), timeout=10_000)
+    finally:
+        page.close()
+
+
+def test_navigation_button_hides_the_chapter_list_on_a_wide_screen(browser, server):
+    """At 1400 px the ☰ button hides the chapter list and shows it again."""
+    page = browser.new_page()
+    try:
+        page.set_viewport_size(WIDE)
+        page.goto(server + "book/05_moons.html", wait_until="load", timeout=30_000)
+        sidebar = page.locator("#pst-primary-sidebar")
+        assert sidebar.is_visible()
+        button = _visible(page, ".primary-toggle")
+        assert button.count() == 1
+        button.first.click()
+        sidebar.wait_for(state="hidden", timeout=5_000)
+        button.first.click()
+        sidebar.wait_for(state="visible", timeout=5_000)
+        # the page's contents are in the right-hand column at this width
+        assert page.locator("#pst-secondary-sidebar nav.page-toc").is_visible()
+    finally:
+        page.close()
 
 
 def test_search_finds_the_chapters(browser, server):
