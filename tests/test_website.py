@@ -1055,6 +1055,49 @@ def test_navigation_button_hides_the_chapter_list_on_a_wide_screen(browser, serv
         page.close()
 
 
+def test_book_pdf_prints_a_single_page_book(site, tmp_path):
+    """`make pdf`'s printer (_ext/book_pdf.py) on a two-chapter stand-in for the
+    single-page build: it runs offline (it fails on a request to another host or a
+    formula MathJax left untypeset) and starts each chapter on a new page."""
+    if not Path(CHROMIUM).is_file():
+        pytest.skip(f"Chromium is not installed ({CHROMIUM} not found)")
+    source = tmp_path / "singlehtml"
+    shutil.copytree(site / "_static", source / "_static")
+    (source / "book").mkdir()
+    chapter = (
+        '<span id="document-book/{n}"></span><section><h1>Chapter {n}</h1>'
+        '<p>Inline <span class="math notranslate nohighlight">\\(Z = X W + b\\)'
+        "</span>.</p>"
+        '<div class="cell"><details class="hide"><summary>Show solution</summary>'
+        '<div class="cell_input"><pre>x = 1</pre></div></details></div></section>'
+    )
+    (source / "book" / "intro.html").write_text(
+        '<!DOCTYPE html><html><head><meta charset="utf-8"><title>Book</title>'
+        '<link rel="stylesheet" href="_static/custom.css">'
+        '<script defer src="_static/mathjax/tex-mml-chtml.js"></script></head>'
+        '<body><main class="bd-main"><div class="bd-content">'
+        '<article class="bd-article">'
+        + chapter.format(n=1)
+        + chapter.format(n=2)
+        + '<p><a href="book/intro.html#document-book/2">to chapter 2</a></p>'
+        "</article></div></main></body></html>",
+        encoding="utf-8",
+    )
+    out = tmp_path / "book.pdf"
+    # a process of its own: Playwright's sync API runs once per process
+    result = subprocess.run(
+        [sys.executable, str(ROOT / "_ext" / "book_pdf.py")]
+        + ["--source", str(source), "--out", str(out)],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert out.read_bytes()[:5] == b"%PDF-"
+    pages = int(re.search(r"about (\d+) pages", result.stdout).group(1))
+    assert pages >= 2, f"{pages} page(s): every chapter should start a page"
+
+
 def test_search_finds_the_chapters(browser, server):
     """The search box works offline: searching a word of the course lists chapters."""
     page = browser.new_page()
