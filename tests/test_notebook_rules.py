@@ -2,10 +2,15 @@
 
 A cell whose printed numbers come from iterative training or from a timing depends on
 the machine (BLAS kernel, numpy's SIMD paths, thread count, oneDNN). Such a cell is
-tagged
-``nbval-ignore-output``, so nbval does not compare its digits, and must then test what
-the prose claims with ``assert`` statements (tolerance bands, orderings, floors): a
-tagged cell without an assertion would test nothing.
+tagged ``nbval-ignore-output``, so nbval does not compare its digits, and must then
+test what the prose claims with ``assert`` statements (tolerance bands, orderings,
+floors): a tagged cell without an assertion would test nothing.
+
+The website shows the stored outputs as they are, so the figures follow rules too: a
+cell that draws draws one figure, with a caption, a name ``fig-NN-<slug>`` and alt text
+in its ``mystnb`` metadata; the figure is sharp (the first cell with ``%matplotlib
+inline`` sets the retina format) and at most 784 px (7.8 in) wide unless the cell is
+tagged ``full-width``. No code line is longer than 88 characters.
 """
 
 from __future__ import annotations
