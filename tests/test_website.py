@@ -741,18 +741,27 @@ FILE_NAME_ALT = re.compile(
 )
 
 
-def figure_problems(figures: list[dict]) -> list[str]:
-    """What is wrong with a page's output figures (caption, number, alt text)."""
+def figure_problems(figures: list[dict], chapter: int | None = None) -> list[str]:
+    """What is wrong with a page's output figures (caption, number, alt text).
+
+    On chapter ``chapter``'s page the figures are numbered "Fig. <chapter>.1", ".2", ...
+    in order (_ext/figure_numbers.py).
+    """
     problems = []
     for i, fig in enumerate(figures, 1):
         where = f"output figure {i} ({fig['src']})"
         alt = fig["alt"].strip()
+        expected = f"Fig. {chapter}.{i}" if chapter is not None else None
         if not fig["caption"]:
             problems.append(
                 f"{where}: no caption (cell metadata mystnb.figure.caption)"
             )
         elif not fig["number"]:
             problems.append(f"{where}: caption not numbered (mystnb.figure.name)")
+        elif expected and fig["number"].rstrip(":") != expected:
+            problems.append(
+                f"{where}: numbered {fig['number']!r}, expected {expected!r}"
+            )
         if not alt or FILE_NAME_ALT.match(alt) or len(alt.split()) < 4:
             problems.append(
                 f"{where}: alt text {alt[:40]!r} does not describe it "
@@ -769,6 +778,8 @@ def test_figure_problems_finds_what_a_reader_misses():
         "number": "Fig. 1",
     }
     assert figure_problems([good]) == []
+    assert figure_problems([{**good, "number": "Fig. 5.1"}], chapter=5) == []
+    assert len(figure_problems([{**good, "number": "Fig. 11"}], chapter=5)) == 1
     assert len(figure_problems([{**good, "caption": "", "number": ""}])) == 1
     for alt in ("", "0c1f3b2a9e8d7c6b5a4f", "figure.png", "plot"):
         assert len(figure_problems([{**good, "alt": alt}])) == 1, alt
@@ -859,7 +870,10 @@ def test_page_in_browser(browser, server, site, path):
             failures.append(f"images that did not load: {broken}")
 
         # Every output figure has a numbered caption and alt text that describes it.
-        failures += figure_problems(info["figures"])
+        number = re.match(r"book/(\d+)_", path)
+        failures += figure_problems(
+            info["figures"], chapter=int(number.group(1)) if number else None
+        )
 
         # Tables are tables; code fits in 88 columns.
         if info["rawTables"]:
