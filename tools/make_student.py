@@ -236,7 +236,8 @@ def _note_cell(book_path, exercises: list[Exercise]):
         )
     else:
         text = (
-            f"**Exercise edition.** The chapter `{source_name}` has no exercises: "
+            f"**Exercise edition.** The chapter `{source_name}` has no checked "
+            "exercises to fill in (its further exercises are open questions): "
             "this notebook is the chapter itself."
         )
     cell = nbformat.v4.new_markdown_cell(text)
