@@ -1,9 +1,14 @@
-"""Plotting helpers shared by the chapters: decision boundaries and loss curves.
+"""Plotting helpers shared by the chapters: data, decision boundaries, loss curves.
 
 Every helper draws into a matplotlib ``Axes`` (a new figure when none is
 given), returns the ``Figure`` and never calls ``plt.show()``: the notebook
 cell ends with ``plt.show()`` itself, so no ``<Figure size ...>`` repr leaks
 into the stored outputs.
+
+The classes are told apart by colour *and* by marker, in colours that readers with
+any common form of colour blindness can distinguish (the Okabe-Ito palette: blue,
+orange, bluish green, ...); the regions of a decision boundary are light tints of the
+same colours. Figures are sized for the book's text column (at most 7.8 inches wide).
 
 matplotlib is imported inside the functions so that ``import nnlib`` stays fast.
 """
@@ -16,7 +21,60 @@ import numpy as np
 
 from ._validation import as_float_array, check_int, check_number, describe
 
-__all__ = ["plot_decision_boundary", "plot_loss_curves", "plot_decision_boundaries"]
+__all__ = [
+    "CLASS_COLOURS",
+    "CLASS_MARKERS",
+    "plot_decision_boundaries",
+    "plot_decision_boundary",
+    "plot_loss_curves",
+    "plot_points",
+]
+
+#: One colour per class (Okabe & Ito's colour-blind-safe palette, black left out).
+CLASS_COLOURS = (
+    "#0072B2",  # blue
+    "#E69F00",  # orange
+    "#009E73",  # bluish green
+    "#CC79A7",  # reddish purple
+    "#56B4E9",  # sky blue
+    "#D55E00",  # vermillion
+    "#F0E442",  # yellow
+)
+#: One marker per class, so the classes differ in shape as well as in colour.
+CLASS_MARKERS = ("o", "s", "^", "D", "v", "P", "X")
+#: How much of a class colour its region keeps (the rest is white).
+_TINT = 0.3
+#: The widest figure that fits the book's text column, in inches (784 px at 100 dpi).
+_COLUMN_WIDTH = 7.8
+
+
+def _class_style(index):
+    """Colour, light tint and marker of the class with position ``index``."""
+    colour = CLASS_COLOURS[index % len(CLASS_COLOURS)]
+    rgb = np.array([int(colour[i : i + 2], 16) / 255 for i in (1, 3, 5)])
+    tint = tuple(_TINT * rgb + (1 - _TINT))
+    return colour, tint, CLASS_MARKERS[index % len(CLASS_MARKERS)]
+
+
+def _scatter_classes(ax, X, y, classes, s=20, alpha=1.0, label=None):
+    """Scatter the points of each class in its colour and marker."""
+    for index, value in enumerate(classes):
+        mask = y == value
+        if not mask.any():
+            continue
+        colour, _, marker = _class_style(index)
+        name = f"class {value:g}" if label is None else f"{label}, class {value:g}"
+        ax.scatter(
+            X[mask, 0],
+            X[mask, 1],
+            s=s,
+            c=colour,
+            marker=marker,
+            alpha=alpha,
+            edgecolors="black",
+            linewidths=0.5,
+            label=name,
+        )
 
 
 def _predict_fn(model, func):
@@ -75,25 +133,16 @@ def _grid_labels(predict, X, resolution, padding, func):
     return xx, yy, labels.reshape(xx.shape)
 
 
-def _draw_boundary(ax, predict, X, y, title, resolution, padding, func):
+def _draw_boundary(ax, predict, X, y, title, resolution, padding, func, s=20):
     xx, yy, zz = _grid_labels(predict, X, resolution, padding, func)
     classes = np.unique(np.concatenate([np.unique(zz), np.unique(y)]))
     # contourf needs levels between consecutive class ids to colour each region once
     levels = np.concatenate(
         [[classes[0] - 0.5], (classes[:-1] + classes[1:]) / 2, [classes[-1] + 0.5]]
     )
-    ax.contourf(xx, yy, zz, levels=levels, cmap="Spectral", alpha=0.8)
-    ax.scatter(
-        X[:, 0],
-        X[:, 1],
-        c=y,
-        cmap="Spectral",
-        vmin=levels[0],
-        vmax=levels[-1],
-        edgecolors="k",
-        linewidths=0.5,
-        s=20,
-    )
+    tints = [_class_style(index)[1] for index in range(classes.size)]
+    ax.contourf(xx, yy, zz, levels=levels, colors=tints)
+    _scatter_classes(ax, X, y, classes, s=s)
     ax.set_xlim(xx.min(), xx.max())
     ax.set_ylim(yy.min(), yy.max())
     if title is not None:
@@ -104,6 +153,9 @@ def plot_decision_boundary(
     model, X, y, ax=None, title=None, resolution=200, padding=0.5
 ):
     """Colour the plane by the class a classifier predicts, and scatter the data on top.
+
+    Each class has its own colour and marker (``CLASS_COLOURS``, ``CLASS_MARKERS``);
+    its region is a light tint of its colour.
 
     Parameters
     ----------
@@ -134,12 +186,71 @@ def plot_decision_boundary(
     import matplotlib.pyplot as plt
 
     if ax is None:
-        fig, ax = plt.subplots(figsize=(5, 4))
+        fig, ax = plt.subplots(figsize=(5.5, 4.4))
     elif not hasattr(ax, "contourf"):
         raise TypeError(
             f"{func} expects ax to be a matplotlib Axes, got {describe(ax)}"
         )
     _draw_boundary(ax, predict, X, y, title, resolution, padding, func)
+    return ax.figure
+
+
+def plot_points(X, y, ax=None, title=None, s=25, alpha=1.0, label=None, legend=True):
+    """Scatter 2-D data, each class in its own colour and marker.
+
+    The same colours and markers as ``plot_decision_boundary``, so a data set looks
+    the same before and after a classifier is drawn under it.
+
+    Parameters
+    ----------
+    X : array_like, shape (N, 2)
+        The data points.
+    y : array_like, shape (N,) or (N, K)
+        Integer class labels, or one-hot labels.
+    ax : matplotlib.axes.Axes, optional
+        Where to draw; a new figure is created when omitted.
+    title : str, optional
+    s : float
+        Marker area in points^2 (> 0).
+    alpha : float
+        Opacity of the markers, in (0, 1].
+    label : str, optional
+        Prefix of the legend entries (``"training"`` gives "training, class 0", ...),
+        for several data sets on one axes.
+    legend : bool
+        Whether to draw a legend naming the classes.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
+    func = "plot_points"
+    X, y = _check_points(X, y, func)
+    s = check_number(s, func, "s", minimum=0)
+    if s == 0:
+        raise ValueError(f"{func} expects s > 0, got {s}")
+    alpha = check_number(alpha, func, "alpha", minimum=0)
+    if not 0 < alpha <= 1:
+        raise ValueError(f"{func} expects alpha in (0, 1], got {alpha}")
+    if label is not None and not isinstance(label, str):
+        raise TypeError(f"{func} expects label to be a string, got {describe(label)}")
+    if not isinstance(legend, (bool, np.bool_)):
+        raise TypeError(
+            f"{func} expects legend to be True or False, got {describe(legend)}"
+        )
+    import matplotlib.pyplot as plt
+
+    if ax is None:
+        fig, ax = plt.subplots(figsize=(5.5, 4.4))
+    elif not hasattr(ax, "scatter"):
+        raise TypeError(
+            f"{func} expects ax to be a matplotlib Axes, got {describe(ax)}"
+        )
+    _scatter_classes(ax, X, y, np.unique(y), s=s, alpha=alpha, label=label)
+    if legend:
+        ax.legend()
+    if title is not None:
+        ax.set_title(str(title))
     return ax.figure
 
 
@@ -205,18 +316,21 @@ def plot_loss_curves(history, ax=None, title=None, log=False):
     import matplotlib.pyplot as plt
 
     if ax is None:
-        fig, ax = plt.subplots(figsize=(6, 4))
+        fig, ax = plt.subplots(figsize=(6.5, 4))
     elif not hasattr(ax, "plot"):
         raise TypeError(
             f"{func} expects ax to be a matplotlib Axes, got {describe(ax)}"
         )
     labels = {"loss": "training", "val_loss": "validation"}
+    styles = {"loss": ("-", "o"), "val_loss": ("--", "s")}
     for key, values in curves.items():
+        linestyle, marker = styles[key]
         ax.plot(
             np.arange(1, values.size + 1),
             values,
             label=labels[key],
-            marker="o" if values.size <= 30 else None,
+            linestyle=linestyle,
+            marker=marker if values.size <= 30 else None,
         )
     ax.set_xlabel("epoch")
     ax.set_ylabel("loss")
@@ -229,8 +343,13 @@ def plot_loss_curves(history, ax=None, title=None, log=False):
     return ax.figure
 
 
-def plot_decision_boundaries(models, X, y, titles=None, ncols=4, resolution=150):
+def plot_decision_boundaries(
+    models, X, y, titles=None, ncols=4, resolution=150, figsize=None
+):
     """A grid of decision boundaries, one panel per model, on the same data.
+
+    The grid fits the book's text column: ``ncols`` panels share 7.8 inches (each
+    at most 3.2 inches wide) unless ``figsize`` says otherwise.
 
     Parameters
     ----------
@@ -243,6 +362,8 @@ def plot_decision_boundaries(models, X, y, titles=None, ncols=4, resolution=150)
         Panels per row.
     resolution : int
         Grid points per axis in each panel.
+    figsize : (float, float), optional
+        Width and height of the whole figure in inches.
 
     Returns
     -------
@@ -274,9 +395,22 @@ def plot_decision_boundaries(models, X, y, titles=None, ncols=4, resolution=150)
 
     ncols = min(ncols, len(models))
     nrows = -(-len(models) // ncols)
-    fig, axes = plt.subplots(
-        nrows, ncols, figsize=(3.2 * ncols, 2.9 * nrows), squeeze=False
-    )
+    if figsize is None:
+        panel = min(3.2, _COLUMN_WIDTH / ncols)
+        figsize = (panel * ncols, (panel * 0.95 + 0.3) * nrows)
+    else:
+        figsize = tuple(figsize) if hasattr(figsize, "__len__") else figsize
+        if not (
+            isinstance(figsize, tuple)
+            and len(figsize) == 2
+            and all(isinstance(v, (int, float, np.number)) and v > 0 for v in figsize)
+        ):
+            raise ValueError(
+                f"{func} expects figsize to be (width, height) in inches, both > 0, "
+                f"got {describe(figsize)}"
+            )
+    marker_size = 20 if figsize[0] / ncols >= 2.5 else 12
+    fig, axes = plt.subplots(nrows, ncols, figsize=figsize, squeeze=False)
     for i, ax in enumerate(axes.ravel()):
         if i >= len(models):
             ax.set_visible(False)
@@ -290,6 +424,7 @@ def plot_decision_boundaries(models, X, y, titles=None, ncols=4, resolution=150)
             resolution,
             0.5,
             func,
+            s=marker_size,
         )
         ax.set_xticks([])
         ax.set_yticks([])

@@ -7,6 +7,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 import numpy as np
 import pytest
+from matplotlib.colors import to_rgb
 from matplotlib.figure import Figure
 
 from nnlib import (
@@ -15,6 +16,7 @@ from nnlib import (
     plot_decision_boundary,
     plot_loss_curves,
 )
+from nnlib.plotting import CLASS_COLOURS, CLASS_MARKERS, plot_points
 
 
 @pytest.fixture(autouse=True)
@@ -66,6 +68,64 @@ def test_decision_boundary_colours_the_predicted_regions(moons):
     assert class0[:, 0].max() <= step and class1[:, 0].min() >= -step
 
 
+def _marker_paths(collection):
+    return collection.get_paths()[0].vertices.round(6).tolist()
+
+
+def test_classes_differ_in_colour_and_in_marker(moons):
+    """Blue against orange (never red against green), and a shape per class."""
+    X, y = moons
+    y3 = np.where(X[:, 1] > 1.0, 2, y)
+    assert set(y3) == {0, 1, 2}
+    fig = plot_decision_boundary(
+        lambda Z: np.digitize(Z[:, 0], [-0.5, 0.5]), X, y3, resolution=20
+    )
+    bands, *points = fig.axes[0].collections
+    # the regions: light tints of the class colours, in class order
+    tints = np.asarray(bands.get_facecolor())[:, :3]
+    colours = np.array([to_rgb(c) for c in CLASS_COLOURS[:3]])
+    assert np.allclose(tints, 0.3 * colours + 0.7, atol=0.01)
+    assert to_rgb(CLASS_COLOURS[0]) == to_rgb("#0072B2")  # blue
+    assert to_rgb(CLASS_COLOURS[1]) == to_rgb("#E69F00")  # orange
+    # the points: one collection per class, in its full colour and its own marker
+    assert len(points) == 3
+    for k, collection in enumerate(points):
+        assert np.allclose(collection.get_facecolor()[0][:3], colours[k])
+        assert len(collection.get_offsets()) == (y3 == k).sum()
+        assert collection.get_label() == f"class {k}"
+    shapes = [_marker_paths(c) for c in points]
+    assert len({str(shape) for shape in shapes}) == 3
+    assert len(set(CLASS_MARKERS)) == len(CLASS_MARKERS) == len(CLASS_COLOURS)
+
+
+def test_points_use_the_colours_and_markers_of_the_boundaries(moons):
+    X, y = moons
+    fig = plot_points(X, y, title="data", label="training")
+    ax = fig.axes[0]
+    assert ax.get_title() == "data"
+    boundary = plot_decision_boundary(halfplane, X, y, resolution=10).axes[0]
+    for mine, theirs in zip(ax.collections, boundary.collections[1:], strict=True):
+        assert np.allclose(mine.get_facecolor(), theirs.get_facecolor())
+        assert _marker_paths(mine) == _marker_paths(theirs)
+    legend = [t.get_text() for t in ax.get_legend().get_texts()]
+    assert legend == ["training, class 0", "training, class 1"]
+    fig2, ax2 = plt.subplots()
+    assert plot_points(X, np.eye(2)[y], ax=ax2, legend=False, s=5, alpha=0.5) is fig2
+    assert ax2.get_legend() is None
+    assert ax2.collections[0].get_alpha() == 0.5
+
+
+def test_grid_fits_the_text_column(moons):
+    X, y = moons
+    for n, ncols in [(8, 4), (3, 3), (2, 4), (1, 1)]:
+        fig = plot_decision_boundaries([halfplane] * n, X, y, ncols=ncols, resolution=5)
+        width = fig.get_size_inches()[0]
+        assert width <= 7.8 + 1e-9, (n, ncols, width)
+        plt.close(fig)
+    fig = plot_decision_boundaries([halfplane] * 2, X, y, figsize=(9, 3), resolution=5)
+    assert tuple(fig.get_size_inches()) == (9, 3)
+
+
 def test_loss_curves_with_and_without_validation():
     fig = plot_loss_curves(
         {"loss": [1.0, 0.5, 0.25], "val_loss": [1.1, 0.6, 0.4]},
@@ -75,6 +135,9 @@ def test_loss_curves_with_and_without_validation():
     assert isinstance(fig, Figure)
     ax = fig.axes[0]
     assert [line.get_label() for line in ax.get_lines()] == ["training", "validation"]
+    # told apart by line style and marker, not by colour alone
+    assert [line.get_linestyle() for line in ax.get_lines()] == ["-", "--"]
+    assert len({line.get_marker() for line in ax.get_lines()}) == 2
     assert list(ax.get_lines()[0].get_ydata()) == [1.0, 0.5, 0.25]
     assert ax.get_yscale() == "log"
     X = np.random.default_rng(0).normal(size=(10, 2))
@@ -170,6 +233,17 @@ def test_grid_of_boundaries(moons):
             ValueError,
             "ncols >= 1",
         ),
+        (
+            lambda X, y: plot_decision_boundaries([halfplane], X, y, figsize=(5, -1)),
+            ValueError,
+            r"figsize to be \(width, height\)",
+        ),
+        (lambda X, y: plot_points(X[:, :1], y), ValueError, r"shape \(N, 2\)"),
+        (lambda X, y: plot_points(X, y, s=0), ValueError, "s > 0"),
+        (lambda X, y: plot_points(X, y, alpha=1.5), ValueError, r"alpha in \(0, 1\]"),
+        (lambda X, y: plot_points(X, y, label=3), TypeError, "label to be a string"),
+        (lambda X, y: plot_points(X, y, legend="yes"), TypeError, "True or False"),
+        (lambda X, y: plot_points(X, y, ax="left"), TypeError, "matplotlib Axes"),
     ],
 )
 def test_bad_input_is_rejected(moons, call, exc, match):
