@@ -178,10 +178,13 @@ def max_pool_forward(x, size=2, stride=2):
 
     Returns
     -------
-    out : numpy.ndarray, shape (N, (H - size) // stride + 1, (W - size) // stride + 1,
-    C) cache : tuple (x, argmax, size, stride)
+    out : numpy.ndarray, shape (N, H', W', C)
+        ``H' = (H - size) // stride + 1``, ``W' = (W - size) // stride + 1``.
+    cache : tuple (x, argmax, size, stride)
         ``argmax`` (N, H', W', C): the position of each window's maximum within the
-        window, ``p * size + q`` (the first one if several are equal).
+        window, ``p * size + q``; where several entries equal the maximum, the first
+        in reading order (row by row), as ``numpy.argmax`` returns it. The backward
+        pass sends the whole gradient of the window there.
     """
     func = "max_pool_forward"
     x = _check_images(x, func)

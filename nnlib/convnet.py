@@ -292,7 +292,15 @@ class ConvNet:
             for i in range(steps_per_epoch):
                 batch = order[i * batch_size : (i + 1) * batch_size]
                 start = time.perf_counter()
-                loss, grads = self._loss_and_gradients(X[batch], y[batch])
+                try:
+                    loss, grads = self._loss_and_gradients(X[batch], y[batch])
+                except ValueError as exc:  # a layer met inf or NaN
+                    if "finite" not in str(exc):
+                        raise
+                    raise FloatingPointError(
+                        f"{func}: non-finite values at step {step + 1} ({exc}): the "
+                        "training has diverged; try a smaller learning rate"
+                    ) from None
                 if not np.isfinite(loss):
                     raise FloatingPointError(
                         f"{func}: the loss became {loss} at step {step + 1}: the "
