@@ -17,6 +17,7 @@ from .activations import (
     tanh_grad,
 )
 from .conv import conv2d_backward, conv2d_forward, max_pool_backward, max_pool_forward
+from .convnet import ConvNet
 from .datasets import load_concrete, load_mnist
 from .dropout import dropout_backward, dropout_forward
 from .gradcheck import gradcheck_naive, numerical_gradient, relative_error
@@ -80,6 +81,7 @@ __all__ = [
     "conv2d_forward",
     "max_pool_backward",
     "max_pool_forward",
+    "ConvNet",
     # data and plots
     "load_concrete",
     "load_mnist",

@@ -22,7 +22,9 @@ No Python loop runs over examples or output positions. The forward pass is "im2c
 ``numpy.lib.stride_tricks.sliding_window_view`` gives every window as a view, one copy
 lays them out as the rows of a matrix (N H' W', KH KW C), and one matrix product with
 the filters reshaped to (KH KW C, F) computes every output; ``dw`` is the transposed
-product. ``dx`` loops over the KH x KW kernel offsets only.
+product. ``dx`` is one matrix product too, ``dout`` (N H' W', F) times the transposed
+filters, whose rows are then added back at the input positions of their windows
+("col2im"): a loop over the KH x KW kernel offsets only.
 """
 
 from __future__ import annotations
@@ -150,12 +152,15 @@ def conv2d_backward(dout, cache):
     cols, _ = _im2col(xp, kh, kw, stride)
     dw = (cols.T @ dout.reshape(-1, f)).reshape(kh, kw, c, f)
     db = dout.sum(axis=(0, 1, 2))
-    dxp = np.zeros(xp.shape, dtype=np.result_type(dout, w))
+    # every window's share of dx in one product, (N H' W', KH KW C), then "col2im":
+    # each kernel offset adds its share at the input positions it touched
+    dcols = (dout.reshape(-1, f) @ w.reshape(-1, f).T).reshape(n, ho, wo, kh, kw, c)
+    dxp = np.zeros(xp.shape, dtype=dcols.dtype)
     for p in range(kh):  # the kernel offsets only: every output position at once
         rows = slice(p, p + stride * (ho - 1) + 1, stride)
         for q in range(kw):
             cols = slice(q, q + stride * (wo - 1) + 1, stride)
-            dxp[:, rows, cols, :] += dout @ w[p, q].T
+            dxp[:, rows, cols, :] += dcols[:, :, :, p, q, :]
     dx = dxp[:, pad : h - pad, pad : wd - pad, :] if pad else dxp
     return dx, dw, db
 
@@ -173,10 +178,13 @@ def max_pool_forward(x, size=2, stride=2):
 
     Returns
     -------
-    out : numpy.ndarray, shape (N, (H - size) // stride + 1, (W - size) // stride + 1,
-    C) cache : tuple (x, argmax, size, stride)
+    out : numpy.ndarray, shape (N, H', W', C)
+        ``H' = (H - size) // stride + 1``, ``W' = (W - size) // stride + 1``.
+    cache : tuple (x, argmax, size, stride)
         ``argmax`` (N, H', W', C): the position of each window's maximum within the
-        window, ``p * size + q`` (the first one if several are equal).
+        window, ``p * size + q``; where several entries equal the maximum, the first
+        in reading order (row by row), as ``numpy.argmax`` returns it. The backward
+        pass sends the whole gradient of the window there.
     """
     func = "max_pool_forward"
     x = _check_images(x, func)

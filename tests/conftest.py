@@ -26,7 +26,9 @@ NBVAL_OPTIONS = (
 #: suite on two workers (pytest-xdist, one file per work unit, in collection order):
 #: putting these first lets them run from the start, while the other worker goes through
 #: everything else. Every other chapter is a numpy chapter, which the portability run
-#: executes a second time (tests/test_portability.py).
+#: executes a second time (tests/test_portability.py). Chapter 11 is one of them: it
+#: trains its network in numpy and calls TensorFlow only to compare single operations,
+#: which the portability run then repeats without oneDNN.
 TENSORFLOW_CHAPTERS = ("book/12_cnn_mnist.ipynb", "book/13_cnn_experiments.ipynb")
 
 

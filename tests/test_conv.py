@@ -225,3 +225,22 @@ def test_backward_and_pool_reject_bad_input():
     _, pcache = max_pool_forward(np.ones((1, 4, 4, 1)))
     with pytest.raises(ValueError, match=r"pooled output's shape \(1, 2, 2, 1\)"):
         max_pool_backward(np.ones((1, 4, 4, 1)), pcache)
+
+
+def test_ties_send_the_gradient_to_the_first_maximum_as_tensorflow_does():
+    """Windows with equal maxima: nnlib's choice (the first in reading order) is the
+    entry TensorFlow's max_pool2d gradient chooses too."""
+    tf = pytest.importorskip("tensorflow")
+    rng = np.random.default_rng(11)
+    x = rng.integers(0, 3, size=(3, 8, 8, 2)).astype(float)  # many ties
+    for size, stride in [(2, 2), (3, 2)]:
+        out, cache = max_pool_forward(x, size, stride)
+        upstream = rng.normal(size=out.shape)
+        dx = max_pool_backward(upstream, cache)
+        np.testing.assert_allclose(dx.sum(), upstream.sum())  # nothing doubled
+        xt = tf.constant(x)
+        with tf.GradientTape() as tape:
+            tape.watch(xt)
+            yt = tf.nn.max_pool2d(xt, size, stride, "VALID")
+            lt = tf.reduce_sum(yt * upstream)
+        np.testing.assert_allclose(dx, tape.gradient(lt, xt).numpy(), atol=1e-12)

@@ -23,6 +23,7 @@ from .ch06_layers import layer_backward, layer_forward
 from .ch07_training import adam_step, momentum_step
 from .ch08_generalisation import dropout_backward, dropout_forward
 from .ch09_regression import regression_backward
+from .ch11_convolution import conv2d_backward, conv2d_forward, max_pool_backward
 from .ch12_cnn import (
     bias_variable,
     conv2d,
@@ -53,6 +54,9 @@ __all__ = [
     "adam_step",
     "dropout_forward",
     "dropout_backward",
+    "conv2d_forward",
+    "conv2d_backward",
+    "max_pool_backward",
     "weight_variable",
     "bias_variable",
     "conv2d",
