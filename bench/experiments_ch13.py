@@ -135,7 +135,9 @@ def run(setting, seed, data, steps=STEPS, eval_every=EVAL_EVERY, return_model=Fa
     (x_train, y_train), (x_val, y_val) = data
     tf.keras.utils.set_random_seed(seed)
     model = DeepCNN(activation=activation, init=init, seed=seed)
-    logits_fn = tf.function(lambda xb: model(xb, training=False))  # traced once
+    # traced once; autograph=False: nothing to convert, and no AutoGraph warning when
+    # this file is loaded with runpy (as chapter 13 does)
+    logits_fn = tf.function(lambda xb: model(xb, training=False), autograph=False)
     curve = {"step": [], "loss": [], "accuracy": []}
     eval_seconds = 0.0
 
