@@ -1,15 +1,16 @@
 """Chapter 13's experiments: every setting, three seeds, judged on validation images.
 
-Not part of the test suite (``make bench`` runs it; about 10 minutes on an idle
-2-core machine). It trains chapter 12's network (``nnlib.cnn.DeepCNN``) once for
-every setting and seed of :data:`SETTINGS` at one budget (:data:`STEPS` steps of
-:data:`BATCH_SIZE` images), then runs the three settings of :data:`LONG_SETTINGS` for
-:data:`LONG_STEPS` steps with seed 0, and writes everything to
+Not part of the test suite (``make bench`` runs it; 10 to 30 minutes on a 2-core
+machine, depending on what else it runs). It trains chapter 12's network
+(``nnlib.cnn.DeepCNN``) once for every setting and seed of :data:`SETTINGS` at one
+budget (:data:`STEPS` steps of :data:`BATCH_SIZE` images), then runs the three
+settings of :data:`LONG_SETTINGS` for :data:`LONG_STEPS` steps with seed 0, and
+writes everything to
 ``data/experiments/ch13.json``: per run the training-loss curve, the validation
 loss and accuracy every :data:`EVAL_EVERY` steps, the wall and CPU time, together
 with the command, the versions and the machine. Chapter 13 draws its tables and
-figures from that file (``nnlib.load_experiment_results("ch13")``) and re-runs a
-few of the runs live to check that they land where the file says.
+figures from that file (``nnlib.datasets.load_experiment_results("ch13")``) and
+re-runs a few of the runs live to check that they land where the file says.
 
 The validation images are chapter 12's: the first 5000 of
 ``numpy.random.default_rng(0).permutation(60000)``; the network trains on the other
@@ -17,7 +18,7 @@ The validation images are chapter 12's: the first 5000 of
 
 Usage::
 
-    python bench/experiments_ch13.py                       # everything, ~10 min
+    python bench/experiments_ch13.py                       # everything
     python bench/experiments_ch13.py --only "Adam 1e-3" --seeds 0 --out /tmp/x.json
 
 The chapter loads this file with ``runpy.run_path`` and calls :func:`run` itself, so
@@ -31,6 +32,7 @@ import datetime
 import json
 import os
 import platform
+import shlex
 import sys
 import time
 from pathlib import Path
@@ -208,7 +210,7 @@ def provenance(argv):
     except ImportError:
         pass
     return {
-        "command": " ".join(["python", "bench/experiments_ch13.py", *argv]),
+        "command": shlex.join(["python", "bench/experiments_ch13.py", *argv]),
         "date": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
         "python": platform.python_version(),
         "numpy": np.__version__,
