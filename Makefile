@@ -82,6 +82,7 @@ lock:
 bench: $(STAMP)
 	$(BIN)/python bench/bench_mnist.py
 	$(BIN)/python bench/bench_conv.py
+	$(BIN)/python bench/experiments_ch13.py
 
 # The student edition: each chapter's Colab setup cell from _config.yml, then exercises/ from book/.
 student: $(STAMP)

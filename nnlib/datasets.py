@@ -45,6 +45,7 @@ import numpy as np
 __all__ = [
     "load_mnist",
     "load_concrete",
+    "load_experiment_results",
     "MNIST_FILES",
     "CONCRETE_FEATURES",
     "DATA_ENV_VAR",
@@ -407,4 +408,80 @@ def load_concrete(path=None):
         "-e . there), or pass load_concrete(path=...) / set "
         f"{DATA_ENV_VAR} to a directory holding the {CONCRETE_FILE} and "
         "SHA256SUMS of the repository's data/concrete/."
+    )
+
+
+# ------------------------------------------------------------------------------------
+# Stored results of experiments too long for the test suite (bench/experiments_*.py)
+
+_REPO_EXPERIMENTS = Path(__file__).resolve().parent.parent / "data" / "experiments"
+
+
+def load_experiment_results(name, path=None):
+    """The stored results of a committed experiment script, as a dict.
+
+    Some chapters compare more settings than the test suite can re-run (chapter 13
+    trains 45 networks). A script under ``bench/`` runs them and writes a JSON file
+    ``data/experiments/<name>.json``; the chapter draws from it and re-runs a few of
+    the runs to check them.
+
+    Parameters
+    ----------
+    name : str
+        The file's name without ``.json``, e.g. ``"ch13"``.
+    path : str or os.PathLike, optional
+        A directory holding ``<name>.json``. By default ``$NNLIB_DATA/experiments``,
+        ``$NNLIB_DATA`` and the repository's ``data/experiments/`` are tried in turn.
+
+    Returns
+    -------
+    dict
+        The parsed JSON object.
+
+    Raises
+    ------
+    TypeError
+        ``name`` not a string, or ``path`` not a str or os.PathLike.
+    ValueError
+        A name that is not a plain file name, or a file that is not a JSON object.
+    FileNotFoundError
+        No directory holds the file (the message lists where it looked).
+    """
+    import json
+
+    if not isinstance(name, str):
+        raise TypeError(
+            "load_experiment_results expects name to be a str such as 'ch13', "
+            f"got {type(name).__name__} {name!r}"
+        )
+    if not name or Path(name).name != name or name.endswith(".json"):
+        raise ValueError(
+            "load_experiment_results expects a plain file name without '.json' "
+            f"such as 'ch13', got {name!r}"
+        )
+    searched = []
+    for origin, directory in _data_dirs(
+        path, "load_experiment_results", "experiments", _REPO_EXPERIMENTS
+    ):
+        file = directory / f"{name}.json"
+        if file.is_file():
+            try:
+                results = json.loads(file.read_text())
+            except json.JSONDecodeError as exc:
+                raise ValueError(
+                    f"load_experiment_results: {file} is not valid JSON ({exc})"
+                ) from None
+            if not isinstance(results, dict):
+                raise ValueError(
+                    f"load_experiment_results expects {file} to hold a JSON object, "
+                    f"got {type(results).__name__}"
+                )
+            return results
+        searched.append(f"{directory} ({origin})")
+    raise FileNotFoundError(
+        f"load_experiment_results found no {name}.json. It looked in:\n  "
+        + "\n  ".join(searched)
+        + "\nRun from a checkout of the course repository, pass path=..., or set "
+        f"{DATA_ENV_VAR} to a directory holding experiments/{name}.json; "
+        f"python bench/experiments_{name}.py writes it anew."
     )

@@ -315,3 +315,58 @@ def test_concrete_missing_says_where_it_looked(tmp_path, monkeypatch):
 def test_concrete_bad_path_type():
     with pytest.raises(TypeError, match="load_concrete expects path"):
         nnlib.load_concrete(path=3.5)
+
+
+# ------------------------------------------------------------------------------------
+# load_experiment_results
+
+
+def test_experiment_results_path_env_var_and_repository(tmp_path, monkeypatch):
+    import json
+
+    stored = {"runs": {"a": [1, 2]}, "budget": {"steps": 3}}
+    (tmp_path / "experiments").mkdir()
+    (tmp_path / "experiments" / "demo.json").write_text(json.dumps(stored))
+    assert datasets.load_experiment_results("demo", tmp_path / "experiments") == stored
+    monkeypatch.setattr(datasets, "_REPO_EXPERIMENTS", tmp_path / "nowhere")
+    monkeypatch.setenv(datasets.DATA_ENV_VAR, str(tmp_path))
+    assert datasets.load_experiment_results("demo") == stored
+    monkeypatch.delenv(datasets.DATA_ENV_VAR)
+    monkeypatch.setattr(datasets, "_REPO_EXPERIMENTS", tmp_path / "experiments")
+    assert datasets.load_experiment_results("demo") == stored
+
+
+def test_experiment_results_of_chapter_13_are_in_the_repository(monkeypatch):
+    monkeypatch.delenv(datasets.DATA_ENV_VAR, raising=False)
+    results = datasets.load_experiment_results("ch13")
+    budget, runs = results["budget"], results["runs"]
+    assert results["baseline"] in runs and "SGD 1e-4" in runs
+    for name, seeds in runs.items():
+        assert [r["seed"] for r in seeds] == budget["seeds"], name
+        for r in seeds:
+            if "diverged" not in r:
+                assert r["train_step"][-1] == budget["steps"], name
+                assert 0 <= r["val_accuracy"][-1] <= 1, name
+    assert "command" in results["provenance"]
+
+
+def test_experiment_results_errors(tmp_path, monkeypatch):
+    monkeypatch.delenv(datasets.DATA_ENV_VAR, raising=False)
+    with pytest.raises(TypeError, match="expects name to be a str"):
+        datasets.load_experiment_results(13)
+    for bad in ("", "../ch13", "ch13.json"):
+        with pytest.raises(ValueError, match="plain file name"):
+            datasets.load_experiment_results(bad)
+    with pytest.raises(TypeError, match="load_experiment_results expects path"):
+        datasets.load_experiment_results("ch13", path=3.5)
+    with pytest.raises(FileNotFoundError) as err:
+        datasets.load_experiment_results("ch13", path=tmp_path)
+    assert str(tmp_path) in str(err.value) and "bench/experiments_ch13.py" in str(
+        err.value
+    )
+    (tmp_path / "broken.json").write_text("{not json")
+    with pytest.raises(ValueError, match="not valid JSON"):
+        datasets.load_experiment_results("broken", path=tmp_path)
+    (tmp_path / "list.json").write_text("[1, 2]")
+    with pytest.raises(ValueError, match="JSON object, got list"):
+        datasets.load_experiment_results("list", path=tmp_path)
