@@ -18,7 +18,7 @@ from .activations import (
 )
 from .conv import conv2d_backward, conv2d_forward, max_pool_backward, max_pool_forward
 from .convnet import ConvNet
-from .datasets import load_concrete, load_mnist
+from .datasets import load_concrete, load_experiment_results, load_mnist
 from .dropout import dropout_backward, dropout_forward
 from .gradcheck import gradcheck_naive, numerical_gradient, relative_error
 from .layers import Layer, init_weights, layer_backward, layer_forward
@@ -84,6 +84,7 @@ __all__ = [
     "ConvNet",
     # data and plots
     "load_concrete",
+    "load_experiment_results",
     "load_mnist",
     "plot_decision_boundaries",
     "plot_decision_boundary",
