@@ -1,7 +1,8 @@
 """The deep convolutional network of Part III, in TensorFlow 2 at the level of tf.nn.
 
-These are the reference versions of what chapter 12 builds as exercises, so
-that chapter 13 (and a reader stuck on an exercise) can import them::
+These are the reference versions of what chapter 12 builds (its helpers, the
+network and, as an exercise, the training step), so that chapter 13 (and a reader
+stuck on an exercise) can import them::
 
     from nnlib.cnn import DeepCNN, train_step, train_cnn
 

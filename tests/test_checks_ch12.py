@@ -20,158 +20,264 @@ def rejects(check, fn, pattern):
         check(fn)
 
 
-# ---------------------------------------------------------------------- weight_variable
+# ------------------------------------------------------- reference answers (the book's)
 
 
-def test_weight_variable_accepts_reference(capsys):
-    checks.weight_variable(cnn.weight_variable)
-    assert "✓ weight_variable" in capsys.readouterr().out
+def out_size(n, k, s, padding):
+    return (n - k) // s + 1 if padding == "VALID" else -(-n // s)
+
+
+def layer_shapes(height, width):
+    h, w, shapes = height, width, {}
+    for i, f in ((1, 32), (2, 64)):
+        h, w = out_size(h, 5, 1, "SAME"), out_size(w, 5, 1, "SAME")
+        shapes[f"conv{i}"] = (h, w, f)
+        h, w = out_size(h, 2, 2, "SAME"), out_size(w, 2, 2, "SAME")
+        shapes[f"pool{i}"] = (h, w, f)
+    shapes["flat"] = (h * w * 64,)
+    shapes["fc1"], shapes["logits"] = (1024,), (10,)
+    return shapes
+
+
+def parameter_counts(height, width):
+    flat = layer_shapes(height, width)["flat"][0]
+    return {
+        "conv1": 5 * 5 * 1 * 32 + 32,
+        "conv2": 5 * 5 * 32 * 64 + 64,
+        "fc1": flat * 1024 + 1024,
+        "fc2": 1024 * 10 + 10,
+    }
+
+
+def receptive_field(layers):
+    r, jump = 1, 1
+    for k, s in layers:
+        r += (k - 1) * jump
+        jump *= s
+    return r
+
+
+def histogram_stats(histogram):
+    centres = (histogram[:, 0] + histogram[:, 1]) / 2
+    p = histogram[:, 2] / histogram[:, 2].sum()
+    mean = np.sum(p * centres)
+    return mean, np.sqrt(np.sum(p * (centres - mean) ** 2))
+
+
+@pytest.mark.parametrize(
+    "check, fn",
+    [
+        (checks.out_size, out_size),
+        (checks.layer_shapes, layer_shapes),
+        (checks.parameter_counts, parameter_counts),
+        (checks.receptive_field, receptive_field),
+        (checks.histogram_stats, histogram_stats),
+    ],
+)
+def test_understanding_checks_accept_the_reference(check, fn, capsys):
+    check(fn)
+    assert f"✓ {fn.__name__}: all" in capsys.readouterr().out
+
+
+def test_the_references_here_agree_with_tensorflow_and_the_chapter():
+    """The answers the checks expect are what TensorFlow and nnlib.cnn compute."""
+    for n, k, s in [(28, 5, 1), (28, 5, 2), (7, 3, 2), (5, 2, 2), (32, 3, 3)]:
+        for padding in ("VALID", "SAME"):
+            got = tf.nn.conv2d(
+                tf.zeros([1, n, n, 1]), tf.zeros([k, k, 1, 1]), s, padding
+            ).shape[1]
+            assert got == out_size(n, k, s, padding)
+    x = tf.zeros([1, 30, 20, 1])
+    model = cnn.DeepCNN()
+    t = model.layers(tf.zeros([1, 28, 28, 1]))
+    want = layer_shapes(28, 28)
+    for name in ("conv1", "pool1", "conv2", "pool2"):
+        assert tuple(t[name].shape[1:]) == want[name]
+    pooled = cnn.max_pool_2x2(cnn.conv2d(x, tf.zeros([5, 5, 1, 32])))
+    assert tuple(pooled.shape[1:]) == layer_shapes(30, 20)["pool1"]
+    counts = {name: n for name, _, _, n in model.parameter_counts()}
+    assert counts == parameter_counts(28, 28)
+    # a histogram as tf.summary.histogram writes it: (left, right, count) per bucket
+    values = np.random.default_rng(3).normal(0.5, 0.2, 2000)
+    edges = np.linspace(values.min(), values.max(), 31)
+    hist = np.column_stack(
+        [edges[:-1], edges[1:], np.histogram(values, edges)[0].astype(float)]
+    )
+    mean, std = histogram_stats(hist)
+    assert abs(mean - values.mean()) < 0.01 and abs(std - values.std()) < 0.01
+
+
+# ----------------------------------------------------------------------------- out_size
 
 
 @pytest.mark.parametrize(
     "wrong, pattern",
     [
+        (lambda n, k, s, p: (n - k) // s if p == "VALID" else -(-n // s), r"\+1"),
+        (lambda n, k, s, p: n - k + 1 if p == "VALID" else -(-n // s), r"stride"),
+        (lambda n, k, s, p: (n - k) // s + 1 if p == "VALID" else n, r"ceil\(n / s\)"),
         (
-            lambda shape: tf.Variable(tf.random.normal(shape, stddev=0.1)),
-            r"plain normal.*truncated_normal",
+            lambda n, k, s, p: (n - k) // s + 1 if p == "VALID" else n // s,
+            r"round n / s up",
+        ),
+        (lambda n, k, s, p: -(-n // s), r"SAME's size"),
+        (lambda n, k, s, p: (n - k) // s + 1, r"VALID's size"),
+        (
+            lambda n, k, s, p: (n - k) / s + 1 if p == "VALID" else -(-n // s),
+            r"must be an int",
         ),
         (
-            lambda shape: tf.Variable(tf.random.truncated_normal(shape, stddev=1.0)),
-            r"stddev=0\.1",
+            lambda n, k, s, p: -(-(n - k) // s) + 1 if p == "VALID" else -(-n // s),
+            r"round \(n - k\) / s down",
         ),
-        (
-            lambda shape: tf.Variable(tf.random.truncated_normal(shape, stddev=0.01)),
-            r"look like stddev 0\.01",
-        ),
-        (lambda shape: tf.random.truncated_normal(shape, stddev=0.1), r"tf\.Variable"),
-        (
-            lambda shape: tf.Variable(tf.random.uniform(shape, -0.1524, 0.1524)),
-            r"uniform",
-        ),
-        (lambda shape: tf.Variable(tf.fill(shape, 0.1)), r"must start random"),
-        (
-            lambda shape: tf.Variable(
-                np.random.default_rng(0).normal(0, 0.1, shape).clip(-0.2, 0.2)
-            ),
-            r"float32",
-        ),
-        (
-            lambda shape: tf.Variable(
-                tf.random.truncated_normal(shape[::-1], stddev=0.1)
-            ),
-            r"shape",
-        ),
-        (
-            lambda shape: tf.Variable(
-                tf.random.truncated_normal(shape, stddev=0.1), trainable=False
-            ),
-            r"not trainable",
-        ),
-        (lambda shape: None, r"returned None"),
     ],
 )
-def test_weight_variable_rejects(wrong, pattern):
-    rejects(checks.weight_variable, wrong, pattern)
+def test_out_size_rejects(wrong, pattern):
+    rejects(checks.out_size, wrong, pattern)
 
 
-# ------------------------------------------------------------------------ bias_variable
+# ------------------------------------------------------------------------- layer_shapes
 
 
-def test_bias_variable_accepts_reference(capsys):
-    checks.bias_variable(cnn.bias_variable)
-    assert "✓ bias_variable" in capsys.readouterr().out
+def _shapes_with(**change):
+    def fn(height, width):
+        conv = change.get("conv", "SAME")
+        pool = change.get("pool", "SAME")
+        filters = change.get("filters", (32, 64))
+        h, w, shapes = height, width, {}
+        if change.get("swap"):
+            h, w = w, h
+        for i, f in enumerate(filters, start=1):
+            h, w = out_size(h, 5, 1, conv), out_size(w, 5, 1, conv)
+            shapes[f"conv{i}"] = (h, w, f)
+            h, w = out_size(h, 2, 2, pool), out_size(w, 2, 2, pool)
+            shapes[f"pool{i}"] = (h, w, f)
+        flat = shapes[change.get("flat_from", "pool2")]
+        shapes["flat"] = (
+            flat[0] * flat[1] * (1 if change.get("no_channels") else flat[2]),
+        )
+        shapes["fc1"], shapes["logits"] = (1024,), (10,)
+        if change.get("floats"):
+            shapes["pool1"] = tuple(float(d) for d in shapes["pool1"])
+        return shapes
+
+    return fn
 
 
 @pytest.mark.parametrize(
     "wrong, pattern",
     [
-        (lambda shape: tf.Variable(tf.zeros(shape)), r"biases are 0"),
-        (
-            lambda shape: tf.Variable(tf.random.truncated_normal(shape, stddev=0.1)),
-            r"not random values",
-        ),
-        (lambda shape: tf.Variable(tf.ones(shape)), r"constant 0\.1"),
-        (lambda shape: tf.constant(0.1, shape=shape), r"tf\.Variable"),
-        (lambda shape: tf.Variable(tf.constant(0.1, shape=[1])), r"shape"),
+        (_shapes_with(conv="VALID"), r"convolutions use SAME"),
+        (_shapes_with(pool="VALID"), r"rounded up"),
+        (_shapes_with(filters=(64, 32)), r"conv1 has 32 filters"),
+        (_shapes_with(flat_from="conv2"), r"after the second pooling"),
+        (_shapes_with(swap=True), r"swapped"),
+        (_shapes_with(no_channels=True), r"height \* width \* channels"),
+        (_shapes_with(floats=True), r"tuples of ints"),
+        (lambda h, w: [(h, w, 32)], r"a dict with the keys"),
     ],
 )
-def test_bias_variable_rejects(wrong, pattern):
-    rejects(checks.bias_variable, wrong, pattern)
+def test_layer_shapes_rejects(wrong, pattern):
+    rejects(checks.layer_shapes, wrong, pattern)
 
 
-# --------------------------------------------------------------------------- conv2d
+# --------------------------------------------------------------------- parameter_counts
 
 
-def test_conv2d_accepts_reference(capsys):
-    checks.conv2d(cnn.conv2d)
-    assert "✓ conv2d" in capsys.readouterr().out
+def _counts_with(biases=True, positions=False, c_in=True, fixed_fc=False):
+    def fn(height, width):
+        shapes = layer_shapes(height, width)
+        flat = 3136 if fixed_fc else shapes["flat"][0]
+        rows = {
+            "conv1": (25, 32, shapes["conv1"]),
+            "conv2": (25 * (32 if c_in else 1), 64, shapes["conv2"]),
+            "fc1": (flat, 1024, None),
+            "fc2": (1024, 10, None),
+        }
+        counts = {}
+        for name, (m, n, out) in rows.items():
+            weights = m * n * (out[0] * out[1] if positions and out else 1)
+            counts[name] = weights + (n if biases else 0)
+        return counts
+
+    return fn
 
 
 @pytest.mark.parametrize(
     "wrong, pattern",
     [
+        (_counts_with(biases=False), r"biases are missing"),
+        (_counts_with(positions=True), r"shared by every position"),
+        (_counts_with(c_in=False), r"per input channel"),
+        (_counts_with(fixed_fc=True), r"3136 is the number for 28x28"),
         (
-            lambda x, W: tf.nn.conv2d(x, W, strides=[1, 1, 1, 1], padding="VALID"),
-            r"VALID.*SAME",
+            lambda h, w: {k: float(v) for k, v in parameter_counts(h, w).items()},
+            r"must be an int",
         ),
-        (
-            lambda x, W: tf.nn.conv2d(x, W, strides=[1, 2, 2, 1], padding="SAME"),
-            r"strides=\[1, 1, 1, 1\]",
-        ),
-        (
-            lambda x, W: tf.nn.conv2d(x, W[::-1, ::-1], strides=1, padding="SAME"),
-            r"flipped the filter",
-        ),
-        (
-            lambda x, W: tf.nn.conv2d(x, W, strides=1, padding="SAME") + 1.0,
-            r"tf\.nn\.conv2d\(x, W",
-        ),
-        (
-            lambda x, W: tf.constant(
-                tf.nn.conv2d(x, W, strides=1, padding="SAME").numpy()
-            ),
-            r"no gradient reaches W",
-        ),
-        (lambda x, W: None, r"returned None"),
+        (lambda h, w: {**parameter_counts(h, w), "fc2": 1024 * 10 + 1}, r"m \* n \+ n"),
+        (lambda h, w: list(parameter_counts(h, w).values()), r"a dict with the keys"),
     ],
 )
-def test_conv2d_rejects(wrong, pattern):
-    rejects(checks.conv2d, wrong, pattern)
+def test_parameter_counts_rejects(wrong, pattern):
+    rejects(checks.parameter_counts, wrong, pattern)
 
 
-# ------------------------------------------------------------------------- max_pool_2x2
+# ---------------------------------------------------------------------- receptive_field
 
 
-def test_max_pool_accepts_reference(capsys):
-    checks.max_pool_2x2(cnn.max_pool_2x2)
-    assert "✓ max_pool_2x2" in capsys.readouterr().out
+def _rf_own_stride(layers):
+    r, jump = 1, 1
+    for k, s in layers:
+        jump *= s
+        r += (k - 1) * jump
+    return r
 
 
 @pytest.mark.parametrize(
     "wrong, pattern",
     [
-        (
-            lambda x: tf.nn.max_pool2d(x, ksize=1, strides=2, padding="SAME"),
-            r"window is 1x1",
-        ),
-        (
-            lambda x: tf.nn.max_pool2d(x, ksize=2, strides=1, padding="SAME"),
-            r"strides=\[1, 2, 2, 1\]",
-        ),
-        (
-            lambda x: tf.nn.max_pool2d(x, ksize=2, strides=2, padding="VALID"),
-            r"odd size.*VALID",
-        ),
-        (
-            lambda x: tf.nn.avg_pool2d(x, ksize=2, strides=2, padding="SAME"),
-            r"averaged",
-        ),
-        (lambda x: tf.nn.max_pool2d(x, ksize=3, strides=2, padding="SAME"), r"3x3"),
-        (lambda x: tf.nn.max_pool2d(x, ksize=4, strides=4, padding="SAME"), r"halve"),
+        (lambda layers: 1 + sum(k - 1 for k, _ in layers), r"strides are missing"),
+        (_rf_own_stride, r"own stride"),
+        (lambda layers: sum(k for k, _ in layers), r"windows overlap"),
+        (lambda layers: int(np.prod([k for k, _ in layers])), r"do not multiply"),
+        (lambda layers: receptive_field(layers) - 1, r"start from 1"),
+        (lambda layers: float(receptive_field(layers)), r"must be an int"),
     ],
 )
-def test_max_pool_rejects(wrong, pattern):
-    rejects(checks.max_pool_2x2, wrong, pattern)
+def test_receptive_field_rejects(wrong, pattern):
+    rejects(checks.receptive_field, wrong, pattern)
+
+
+# ---------------------------------------------------------------------- histogram_stats
+
+
+def _stats_with(point="centre", weighted=True, sqrt=True, centred=True):
+    def fn(h):
+        x = {"centre": (h[:, 0] + h[:, 1]) / 2, "left": h[:, 0], "right": h[:, 1]}[
+            point
+        ]
+        p = h[:, 2] / h[:, 2].sum() if weighted else np.full(len(x), 1 / len(x))
+        mean = np.sum(p * x)
+        var = np.sum(p * (x - mean) ** 2) if centred else np.sum(p * x**2)
+        return mean, np.sqrt(var) if sqrt else var
+
+    return fn
+
+
+@pytest.mark.parametrize(
+    "wrong, pattern",
+    [
+        (_stats_with(point="left"), r"left edges"),
+        (_stats_with(point="right"), r"right edges"),
+        (_stats_with(weighted=False), r"weight each centre by its count"),
+        (_stats_with(sqrt=False), r"variance"),
+        (_stats_with(centred=False), r"subtract the mean"),
+        (lambda h: histogram_stats(h)[0], r"tuple of 2 values"),
+        (lambda h: tuple(np.float32(v) for v in histogram_stats(h)), r"float32"),
+    ],
+)
+def test_histogram_stats_rejects(wrong, pattern):
+    rejects(checks.histogram_stats, wrong, pattern)
 
 
 # --------------------------------------------------------------------------- train_step
@@ -291,11 +397,11 @@ def test_train_step_rejects_its_own_optimizer():
 
 
 def test_unfinished_exercise_passes_not_implemented_through():
-    def todo(shape):
-        raise NotImplementedError("Exercise 9.1: weight_variable")
+    def todo(n, k, s, padding):
+        raise NotImplementedError("Exercise 12.1: out_size")
 
-    with pytest.raises(NotImplementedError, match="Exercise 9.1"):
-        checks.weight_variable(todo)
+    with pytest.raises(NotImplementedError, match="Exercise 12.1"):
+        checks.out_size(todo)
 
 
 # ----------------------------------------------------------- glorot_stddev (chapter 13)

@@ -16,7 +16,7 @@ from nnlib import cnn  # noqa: E402
 CHAPTER_12 = Path(__file__).resolve().parents[1] / "book" / "12_cnn_mnist.ipynb"
 
 
-def _chapter_9_code(marker):
+def _chapter_12_code(marker):
     """The source of the one code cell of chapter 12 that contains ``marker``."""
     cells = [
         c.source
@@ -453,13 +453,13 @@ def test_variable_summaries_write_five_summaries(tmp_path):
     assert value["w/histogram"][:, 2].sum() == pytest.approx(4)
 
 
-def test_chapter_9_model_is_the_one_in_nnlib():
+def test_chapter_12_model_is_the_one_in_nnlib():
     """Chapter 12 writes ``DeepCNN`` out in the page; chapter 13 imports nnlib.cnn's.
 
     The page's class, run with the reference helpers, must create the same variables in
     the same order and compute the same logits, with and without dropout, as nnlib's.
     """
-    source = _chapter_9_code("class DeepCNN(")
+    source = _chapter_12_code("class DeepCNN(")
     namespace = {
         "tf": tf,
         "weight_variable": cnn.weight_variable,
@@ -496,13 +496,13 @@ def test_chapter_9_model_is_the_one_in_nnlib():
     )
 
 
-def test_chapter_9_variable_summaries_is_the_one_in_nnlib(tmp_path):
+def test_chapter_12_variable_summaries_is_the_one_in_nnlib(tmp_path):
     """Chapter 12 writes ``variable_summaries`` out too; it must log what nnlib logs."""
     from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
 
     defs = [
         node
-        for node in ast.parse(_chapter_9_code("def variable_summaries(")).body
+        for node in ast.parse(_chapter_12_code("def variable_summaries(")).body
         if isinstance(node, ast.FunctionDef) and node.name == "variable_summaries"
     ]
     assert len(defs) == 1, (
@@ -543,3 +543,28 @@ def test_chapter_9_variable_summaries_is_the_one_in_nnlib(tmp_path):
         f"layer/weights/{k}" for k in ("mean", "stddev", "max", "min", "histogram")
     }
     assert page == ref
+
+
+def test_chapter_12_helpers_are_the_ones_in_nnlib():
+    """Chapter 12 writes the four helpers out; they compute what nnlib.cnn's compute."""
+    namespace = {"tf": tf, "np": np}
+    source = _chapter_12_code("def weight_variable(")
+    exec(compile(source.split("\nw = ")[0], str(CHAPTER_12), "exec"), namespace)
+    for shape in ([5, 5, 1, 32], [3136, 1024], [7]):
+        tf.keras.utils.set_random_seed(3)
+        page = namespace["weight_variable"](shape)
+        tf.keras.utils.set_random_seed(3)
+        ref = cnn.weight_variable(shape)
+        assert isinstance(page, tf.Variable) and page.trainable
+        np.testing.assert_array_equal(page.numpy(), ref.numpy())
+        np.testing.assert_array_equal(
+            namespace["bias_variable"](shape).numpy(), cnn.bias_variable(shape).numpy()
+        )
+    x = tf.constant(np.random.default_rng(2).random((2, 9, 7, 3), dtype=np.float32))
+    W = tf.constant(np.random.default_rng(3).random((5, 5, 3, 4), dtype=np.float32))
+    np.testing.assert_array_equal(
+        namespace["conv2d"](x, W).numpy(), cnn.conv2d(x, W).numpy()
+    )
+    np.testing.assert_array_equal(
+        namespace["max_pool_2x2"](x).numpy(), cnn.max_pool_2x2(x).numpy()
+    )

@@ -10,7 +10,8 @@ Every check calls the student's function through one runner,
 place fails the check, by name), with numpy warnings as errors. The numpy
 exercises must return float64 arrays (numpy's default float): a list, a boolean
 or integer array and float32 are rejected alike, since the gradient checks of the
-course need float64's digits. Chapter 12's TensorFlow helpers compute in float32.
+course need float64's digits. Chapter 12's checks of sizes, shapes and counts ask for
+whole numbers (int).
 """
 
 from .ch01_activations import relu, relu_grad, sigmoid, sigmoid_grad, tanh_grad
@@ -25,12 +26,13 @@ from .ch08_generalisation import dropout_backward, dropout_forward
 from .ch09_regression import regression_backward
 from .ch11_convolution import conv2d_backward, conv2d_forward, max_pool_backward
 from .ch12_cnn import (
-    bias_variable,
-    conv2d,
     glorot_stddev,
-    max_pool_2x2,
+    histogram_stats,
+    layer_shapes,
+    out_size,
+    parameter_counts,
+    receptive_field,
     train_step,
-    weight_variable,
 )
 
 __all__ = [
@@ -57,10 +59,11 @@ __all__ = [
     "conv2d_forward",
     "conv2d_backward",
     "max_pool_backward",
-    "weight_variable",
-    "bias_variable",
-    "conv2d",
-    "max_pool_2x2",
+    "out_size",
+    "layer_shapes",
+    "parameter_counts",
+    "receptive_field",
     "train_step",
+    "histogram_stats",
     "glorot_stddev",
 ]

@@ -1,34 +1,34 @@
-"""Checks for chapter 12: the convolutional network's helpers and its training step.
+"""Checks for chapter 12: what the convolutional network computes, its training step.
 
-TensorFlow is imported inside each check, so ``import nnlib`` stays fast.
-Every check compares the student's function with TensorFlow's own operations
-on small seeded inputs and, when they disagree, recognises the classic
-mistakes (a normal instead of a truncated normal, VALID instead of SAME
-padding, a stride of 2 in the convolution, a 1x1 pooling window, a training
-step that never applies its gradients or runs the model without dropout...).
+Exercises 12.1-12.4 and 12.6 ask for understanding rather than for an API call: the
+output size of a convolution or a pooling, the shapes through the network, its
+parameter counts, the receptive field of a unit, and what a histogram summary holds.
+Their checks compute the answer from the formulas of the chapter and recognise the
+classic mistakes (VALID instead of SAME, a forgotten stride, the biases left out, the
+strides of the layers ignored in the receptive field, the left edges of the buckets
+taken for their centres...). Exercise 12.5's check runs a training step on a small
+stand-in model. TensorFlow is imported inside the checks, so ``import nnlib`` stays
+fast.
 """
 
 from __future__ import annotations
 
+import math
 from functools import partial
 
 import numpy as np
 
-from ._common import Array, compare, fail, first_match, passed, run
+from ._common import Array, compare, fail, fmt, passed, run
 
 __all__ = [
-    "weight_variable",
-    "bias_variable",
-    "conv2d",
-    "max_pool_2x2",
+    "out_size",
+    "layer_shapes",
+    "parameter_counts",
+    "receptive_field",
     "train_step",
+    "histogram_stats",
     "glorot_stddev",
 ]
-
-# A normal truncated at two standard deviations keeps this fraction of its standard
-# deviation, and this fraction of its values within one (untruncated) one of 0.
-_TRUNC_STD = 0.8796256610342398
-_TRUNC_WITHIN_1SD = 0.6826894921370859 / 0.9544997361036416
 
 
 def _tf():
@@ -37,317 +37,482 @@ def _tf():
     return import_tensorflow()
 
 
-def _check_variable(exercise, case, v, shape):
-    """Check a returned variable: a trainable float32 ``tf.Variable`` of ``shape``."""
-    tf = _tf()
-    if not isinstance(v, tf.Variable):
-        fail(
-            exercise,
-            case,
-            expected="a tf.Variable",
-            got=f"{type(v).__name__}",
-            hint=(
-                "wrap the initial values in tf.Variable(...): the GradientTape "
-                "watches variables and the optimizer can only update variables, not "
-                "constant tensors or numpy arrays."
-            ),
-        )
-    if list(v.shape) != list(shape):
-        fail(
-            exercise,
-            case,
-            expected=f"shape {tuple(shape)}",
-            got=f"shape {tuple(v.shape)}",
-            hint=(
-                "use the shape argument as it is, e.g. "
-                "tf.random.truncated_normal(shape, ...)."
-            ),
-        )
-    if v.dtype != tf.float32:
-        fail(
-            exercise,
-            case,
-            expected="dtype float32",
-            got=f"dtype {v.dtype.name}",
-            hint=(
-                "the network computes in float32; numpy arrays are float64 by default."
-            ),
-        )
-    if not v.trainable:
-        fail(
-            exercise,
-            case,
-            message="the variable is not trainable (trainable=False).",
-            hint="leave trainable at its default, True, so the optimizer updates it.",
-        )
-    return v.numpy().astype(np.float64)
+def _is_int(value):
+    return isinstance(value, (int, np.integer)) and not isinstance(
+        value, (bool, np.bool_)
+    )
 
 
-def weight_variable(fn):
-    """Check ``weight_variable(shape)``: a truncated normal tf.Variable, stddev 0.1."""
-    ex = "weight_variable"
-    n = 0
-    for shape in ([5, 5, 1, 32], [5, 5, 32, 64], [400, 250]):
-        case = f"shape={shape}"
-        vals = _check_variable(
-            ex, case, run(ex, case, fn, (list(shape),), ("shape",))[0], shape
+def _int_result(exercise, case, value, what):
+    """``value`` as a Python int, or a failure: a whole number was expected."""
+    if _is_int(value):
+        return int(value)
+    if isinstance(value, (float, np.floating)) and float(value).is_integer():
+        hint = (
+            "/ always gives a float in Python, even 28 / 2 = 14.0: use // for a "
+            "division that rounds down, and -(-a // b) for one that rounds up "
+            "(or int(math.ceil(a / b)))."
         )
-        n += 1
-        if vals.size < 10000:
-            continue  # small tensors: type and shape; the statistics need many values
-        if np.all(vals == vals.flat[0]):
-            fail(
-                ex,
-                case,
-                message=f"every weight is {vals.flat[0]!r}.",
-                hint=(
-                    "weights must start random (different from each other), or all "
-                    "units of a layer compute the same thing and receive the same "
-                    "gradient forever."
-                ),
-            )
-        std, biggest = vals.std(), np.abs(vals).max()
-        within = np.mean(np.abs(vals) < 0.1)
-        if abs(vals.mean()) > 0.01:
-            fail(
-                ex,
-                case,
-                expected="values centred on 0 (mean about 0)",
-                got=f"mean {vals.mean():.4f}",
-                hint="draw from a distribution with mean 0.",
-            )
-        if biggest > 0.2 + 1e-6:
-            if abs(std - 0.1) < 0.005:
-                hint = (
-                    "the values look like a plain normal distribution: use "
-                    "tf.random.truncated_normal, which redraws values beyond two "
-                    "standard deviations, so no weight starts larger than 0.2."
-                )
-            else:
-                hint = (
-                    f"the spread is wrong (standard deviation {std:.4f}): use "
-                    "stddev=0.1."
-                )
-            fail(
-                ex,
-                case,
-                expected="no value beyond 2 standard deviations (|w| <= 0.2)",
-                got=f"largest |w| = {biggest:.4f}",
-                hint=hint,
-            )
-        if abs(std - 0.1 * _TRUNC_STD) > 0.004:
-            fail(
-                ex,
-                case,
-                expected=(
-                    f"standard deviation about {0.1 * _TRUNC_STD:.4f} (a normal with "
-                    "stddev 0.1, truncated at 2 stddev)"
-                ),
-                got=f"standard deviation {std:.4f}",
-                hint=(
-                    "pass stddev=0.1 (your values look like stddev "
-                    f"{std / _TRUNC_STD:.2g})."
-                ),
-            )
-        if abs(within - _TRUNC_WITHIN_1SD) > 0.02:
-            fail(
-                ex,
-                case,
-                expected=(
-                    f"about {_TRUNC_WITHIN_1SD:.1%} of the values within ±0.1 "
-                    "(bell-shaped)"
-                ),
-                got=f"{within:.1%}",
-                hint=(
-                    "the values have the right spread but the wrong shape of "
-                    "distribution (uniform?): use tf.random.truncated_normal."
-                ),
-            )
-        n += 1
-    passed(ex, n)
+    else:
+        hint = f"{what} is a whole number."
+    fail(
+        exercise,
+        case,
+        f"{what} must be an int, got {type(value).__name__} {fmt(value)}.",
+        hint=hint,
+    )
+    return None  # not reached
 
 
-def bias_variable(fn):
-    """Check ``bias_variable(shape)``: a ``tf.Variable`` with every entry 0.1."""
-    ex, shapes = "bias_variable", ([32], [1024], [10])
-    for shape in shapes:
-        case = f"shape={shape}"
-        got = run(ex, case, fn, (list(shape),), ("shape",))[0]
-        vals = _check_variable(ex, case, got, shape)
-        compare(
+# --------------------------------------------------------------------------- out_size
+
+
+def _out_size(n, k, s, padding):
+    return (n - k) // s + 1 if padding == "VALID" else -(-n // s)
+
+
+_OUT_SIZE_CASES = (
+    (28, 5, 1, "VALID"),
+    (28, 5, 1, "SAME"),
+    (28, 5, 2, "VALID"),
+    (28, 5, 2, "SAME"),
+    (7, 3, 2, "VALID"),
+    (7, 3, 2, "SAME"),
+    (14, 2, 2, "SAME"),
+    (5, 2, 2, "SAME"),
+    (5, 2, 2, "VALID"),
+    (32, 3, 3, "VALID"),
+    (32, 3, 3, "SAME"),
+)
+
+
+def out_size(fn):
+    """Check ``out_size(n, k, s, padding)``: outputs per side of a convolution/pooling.
+
+    ``VALID``: ``floor((n - k) / s) + 1``; ``SAME``: ``ceil(n / s)``.
+    """
+    ex = "out_size"
+    for n, k, s, padding in _OUT_SIZE_CASES:
+        case = f"n={n}, k={k}, s={s}, padding={padding!r}"
+        got = run(ex, case, fn, (n, k, s, padding), ("n", "k", "s", "padding"))[0]
+        got = _int_result(ex, case, got, "the number of outputs")
+        want = _out_size(n, k, s, padding)
+        if got == want:
+            continue
+        if padding == "VALID":
+            table = [
+                (
+                    (n - k) // s,
+                    "the +1 is missing: the first position counts too "
+                    "(with s = 1 an n-pixel side has n - k + 1 positions).",
+                ),
+                (
+                    -(-(n - k) // s) + 1,
+                    "round (n - k) / s down: a last position "
+                    "that does not fit the filter inside the image is not used.",
+                ),
+                (
+                    n - k + 1,
+                    "the stride is missing: the filter moves by s pixels, so "
+                    "there are floor((n - k) / s) + 1 positions.",
+                ),
+                (
+                    -(-n // s),
+                    "this is SAME's size: with VALID the filter stays "
+                    "inside the image, floor((n - k) / s) + 1.",
+                ),
+                (
+                    n,
+                    "with VALID the output is smaller than the input: "
+                    "floor((n - k) / s) + 1.",
+                ),
+            ]
+        else:
+            table = [
+                (
+                    n,
+                    "with a stride s > 1 SAME gives ceil(n / s) outputs, not n: "
+                    "the padding only makes every input pixel the start of a window.",
+                ),
+                (
+                    n // s,
+                    "round n / s up, not down (SAME pads the last window): "
+                    "-(-n // s) or math.ceil(n / s).",
+                ),
+                (
+                    (n - k) // s + 1,
+                    "this is VALID's size; SAME pads with zeros so "
+                    "that the output has ceil(n / s) pixels per side.",
+                ),
+                (-(-(n - k + 1) // s), "SAME does not depend on k: ceil(n / s)."),
+            ]
+        hint = next((h for value, h in table if value == got), None)
+        fail(
             ex,
             case,
-            None,
-            vals,
-            np.full(shape, 0.1),
-            [
-                (
-                    np.allclose(vals, 0.0),
-                    "the biases are 0: start them slightly positive (0.1) so that "
-                    "ReLU units are active at the start and receive gradient.",
-                ),
-                (
-                    np.unique(vals).size > 1,
-                    "biases start at one constant value, not random values: use "
-                    "tf.constant(0.1, shape=shape).",
-                ),
-            ],
-            default_hint="use the constant 0.1.",
-            rtol=0,
-            atol=1e-7,
+            expected=want,
+            got=got,
+            hint=hint
+            or ("VALID: (n - k) // s + 1; SAME: ceil(n / s), which is -(-n // s)."),
         )
-    passed(ex, len(shapes))
+    passed(ex, len(_OUT_SIZE_CASES))
 
 
-def _gradient_flows(fn, args, watch):
-    """Whether ``sum(fn(*args))`` has a gradient with respect to ``args[watch]``."""
-    tf = _tf()
-    args = list(args)
-    var = tf.Variable(args[watch])
-    args[watch] = var
-    with tf.GradientTape() as tape:
-        out = fn(*args)
-        total = tf.reduce_sum(out)
-    return tape.gradient(total, var) is not None
+# ------------------------------------------------------------------------ layer_shapes
+
+_LAYER_NAMES = ("conv1", "pool1", "conv2", "pool2", "flat", "fc1", "logits")
 
 
-def conv2d(fn):
-    """Check ``conv2d(x, W)``: ``tf.nn.conv2d`` with stride 1 and SAME padding."""
-    ex, tf = "conv2d", _tf()
-    rng = np.random.default_rng(9)
-    shapes = [((2, 28, 28, 1), (5, 5, 1, 4)), ((1, 9, 9, 3), (5, 5, 3, 2))]
-    shapes += [((3, 7, 6, 2), (3, 3, 2, 5))]
-    for xs, ws in shapes:
-        x = tf.constant(rng.normal(size=xs).astype(np.float32))
-        W = tf.constant(rng.normal(size=ws).astype(np.float32))
-        case = f"x of shape {xs} and W of shape {ws}"
-        got = np.asarray(run(ex, case, fn, (x, W), ("x", "W"))[0], dtype=np.float64)
-        want = tf.nn.conv2d(x, W, strides=1, padding="SAME").numpy()
-        if got.shape != want.shape:
-            valid = tuple(tf.nn.conv2d(x, W, strides=1, padding="VALID").shape)
+def _layer_shapes(h, w, conv="SAME", pool="SAME", filters=(32, 64), flat_from=None):
+    """The chapter's network on one h x w x 1 image, or one of the classic mistakes."""
+    shapes = {}
+    for i, f in enumerate(filters, start=1):
+        h, w = _out_size(h, 5, 1, conv), _out_size(w, 5, 1, conv)
+        shapes[f"conv{i}"] = (h, w, f)
+        h, w = _out_size(h, 2, 2, pool), _out_size(w, 2, 2, pool)
+        shapes[f"pool{i}"] = (h, w, f)
+    source = shapes[flat_from or "pool2"]
+    shapes["flat"] = (int(np.prod(source)),)
+    shapes["fc1"], shapes["logits"] = (1024,), (10,)
+    return shapes
+
+
+def layer_shapes(fn):
+    """Check ``layer_shapes(height, width)``: the shape of every layer for one image."""
+    ex = "layer_shapes"
+    cases = ((28, 28), (32, 32), (30, 30), (20, 36), (9, 9))
+    for h, w in cases:
+        case = f"height={h}, width={w}"
+        got = run(ex, case, fn, (h, w), ("height", "width"))[0]
+        want = _layer_shapes(h, w)
+        if not isinstance(got, dict) or set(got) != set(_LAYER_NAMES):
+            keys = sorted(got) if isinstance(got, dict) else None
             fail(
                 ex,
                 case,
-                f"the output has shape {got.shape}; expected {want.shape}.",
-                hint=first_match(
-                    None,
-                    [
-                        (
-                            got.shape == valid,
-                            "with padding='VALID' the output shrinks by (kernel size "
-                            "- 1); 'SAME' pads the input with zeros so the output is "
-                            "as tall and wide as the input.",
-                        ),
-                        (
-                            got.shape[1] < want.shape[1],
-                            "the output is smaller than the input: use strides=[1, 1, "
-                            "1, 1] (stride 1 in every direction).",
-                        ),
-                        (
-                            True,
-                            "the output must be (batch, height, width, number of "
-                            "filters).",
-                        ),
-                    ],
+                f"expected a dict with the keys {list(_LAYER_NAMES)}, got "
+                + (
+                    f"a dict with the keys {keys}"
+                    if keys is not None
+                    else f"{type(got).__name__} {fmt(got)}"
                 ),
             )
-        flipped = tf.nn.conv2d(x, W[::-1, ::-1], strides=1, padding="SAME").numpy()
+        for name in _LAYER_NAMES:
+            value = got[name]
+            if not isinstance(value, (tuple, list)) or not all(map(_is_int, value)):
+                fail(
+                    ex,
+                    case,
+                    f"shapes are tuples of ints; {name} is {type(value).__name__} "
+                    f"{fmt(value)}.",
+                    hint="write (14, 14, 32), and use // for divisions (/ gives "
+                    "floats).",
+                )
+        got = {k: tuple(int(d) for d in v) for k, v in got.items()}
+        if got == want:
+            continue
+        wrong = next(k for k in _LAYER_NAMES if got[k] != want[k])
+        table = [
+            (
+                _layer_shapes(h, w, conv="VALID"),
+                "the convolutions use SAME padding "
+                "(stride 1): they keep the height and the width.",
+            ),
+            (
+                _layer_shapes(h, w, pool="VALID"),
+                "pooling uses SAME padding too: "
+                "an odd size is rounded up (ceil(n / 2)), not down.",
+            ),
+            (
+                _layer_shapes(h, w, filters=(64, 32)),
+                "conv1 has 32 filters, conv2 "
+                "has 64: the number of channels is the number of filters.",
+            ),
+            (
+                _layer_shapes(h, w, flat_from="conv2"),
+                "the flattened vector comes after the second pooling, not before it.",
+            ),
+            (
+                _layer_shapes(w, h),
+                "height and width are swapped: NHWC lists the height (rows) first.",
+            ),
+        ]
+        hint = next(
+            (hint for shapes, hint in table if shapes[wrong] == got[wrong]), None
+        )
+        if hint is None and wrong == "flat":
+            hint = (
+                "flattening keeps every number of pool2's output: height * width "
+                "* channels."
+            )
+        fail(
+            ex,
+            case,
+            f"the shape of {wrong} is not right.",
+            expected=want[wrong],
+            got=got[wrong],
+            hint=hint
+            or "go layer by layer: a SAME convolution keeps the size and "
+            "sets the channels to its number of filters; a 2x2 pooling halves the "
+            "size, rounding up.",
+        )
+    passed(ex, len(cases))
+
+
+# -------------------------------------------------------------------- parameter_counts
+
+
+def _parameter_counts(h, w, biases=True, positions=False, c_in=True, fixed_fc=False):
+    shapes = _layer_shapes(h, w)
+    flat = 3136 if fixed_fc else shapes["flat"][0]
+    layers = {
+        "conv1": (5 * 5 * (1 if c_in else 1), 32, shapes["conv1"]),
+        "conv2": (5 * 5 * (32 if c_in else 1), 64, shapes["conv2"]),
+        "fc1": (flat, 1024, None),
+        "fc2": (1024, 10, None),
+    }
+    counts = {}
+    for name, (fan_in, fan_out, out_shape) in layers.items():
+        n = fan_in * fan_out
+        if positions and out_shape is not None:
+            n *= out_shape[0] * out_shape[1]
+        counts[name] = n + (fan_out if biases else 0)
+    return counts
+
+
+def parameter_counts(fn):
+    """Check ``parameter_counts(height, width)``: weights + biases of each layer."""
+    ex = "parameter_counts"
+    cases = ((28, 28), (32, 32), (30, 30), (20, 36))
+    names = ("conv1", "conv2", "fc1", "fc2")
+    for h, w in cases:
+        case = f"height={h}, width={w}"
+        got = run(ex, case, fn, (h, w), ("height", "width"))[0]
+        if not isinstance(got, dict) or set(got) != set(names):
+            keys = sorted(got) if isinstance(got, dict) else None
+            fail(
+                ex,
+                case,
+                f"expected a dict with the keys {list(names)}, got "
+                + (
+                    f"a dict with the keys {keys}"
+                    if keys is not None
+                    else f"{type(got).__name__} {fmt(got)}"
+                ),
+            )
+        got = {k: _int_result(ex, case, v, f"the count of {k}") for k, v in got.items()}
+        want = _parameter_counts(h, w)
+        if got == want:
+            continue
+        wrong = next(k for k in names if got[k] != want[k])
+        table = [
+            (
+                _parameter_counts(h, w, biases=False),
+                "the biases are missing: one per filter (or unit), F of them.",
+            ),
+            (
+                _parameter_counts(h, w, positions=True),
+                "a filter's weights are shared "
+                "by every position: do not multiply by the height and width of the "
+                "output (that counts multiply-adds, not parameters).",
+            ),
+            (
+                _parameter_counts(h, w, c_in=False),
+                "a filter of conv2 has one 5x5 "
+                "slice per input channel: k * k * C_in * F weights.",
+            ),
+            (
+                _parameter_counts(h, w, fixed_fc=True),
+                "fc1's inputs are the "
+                "flattened output of pool2, which depends on the image size: 3136 is "
+                "the number for 28x28 images only.",
+            ),
+        ]
+        hint = next(
+            (hint for counts, hint in table if counts[wrong] == got[wrong]), None
+        )
+        fail(
+            ex,
+            case,
+            f"the count of {wrong} is not right.",
+            expected=want[wrong],
+            got=got[wrong],
+            hint=hint
+            or "a convolution: k * k * C_in * F weights + F biases; a "
+            "dense layer from m to n units: m * n + n.",
+        )
+    passed(ex, len(cases))
+
+
+# --------------------------------------------------------------------- receptive_field
+
+
+def _receptive_field(layers, variant="right"):
+    r, jump = 1, 1
+    for k, s in layers:
+        if variant == "no strides":
+            r += k - 1
+        elif variant == "own stride":
+            jump *= s
+            r += (k - 1) * jump
+        else:
+            r += (k - 1) * jump
+            jump *= s
+    return r
+
+
+_RF_CASES = (
+    ((5, 1),),
+    ((5, 1), (2, 2)),
+    ((5, 1), (2, 2), (5, 1)),
+    ((5, 1), (2, 2), (5, 1), (2, 2)),
+    ((3, 1), (3, 1)),
+    ((3, 2), (3, 2), (3, 2)),
+    ((7, 2), (3, 2), (3, 1)),
+)
+
+
+_RF_MISTAKES = (
+    (
+        partial(_receptive_field, variant="no strides"),
+        "the strides are missing: after a layer of stride s, one step in its output "
+        "is s pixels of its input, so a later kernel's k - 1 extra positions count s "
+        "times (times every earlier stride).",
+    ),
+    (
+        partial(_receptive_field, variant="own stride"),
+        "a layer's own stride does not widen its own window: multiply (k - 1) by the "
+        "strides of the layers before it only.",
+    ),
+    (
+        lambda layers: sum(k for k, _ in layers),
+        "the windows overlap: a stack of two 3x3 convolutions sees 5x5, not 6x6. Each "
+        "layer adds (k - 1) times the strides before it.",
+    ),
+    (
+        lambda layers: math.prod(k for k, _ in layers),
+        "the sizes do not multiply: each layer adds (k - 1) times the strides before "
+        "it.",
+    ),
+    (
+        lambda layers: _receptive_field(layers) - 1,
+        "start from 1 (a single pixel), then add (k - 1) times the product of the "
+        "earlier strides for each layer.",
+    ),
+)
+
+
+def receptive_field(fn):
+    """Check ``receptive_field(layers)``: the side of the input window a unit sees.
+
+    The function is run on every case first; a wrong answer is then matched with the
+    mistake that gives the student's answers on all the cases, not on one only.
+    """
+    ex = "receptive_field"
+    answers = []
+    for layers in _RF_CASES:
+        layers = [tuple(x) for x in layers]
+        case = f"layers={layers}"
+        got = run(ex, case, fn, (layers,), ("layers",))[0]
+        answers.append(
+            (layers, case, _int_result(ex, case, got, "the receptive field"))
+        )
+    for layers, case, got in answers:
+        want = _receptive_field(layers)
+        if got == want:
+            continue
+        hint = next(
+            (
+                h
+                for mistake, h in _RF_MISTAKES
+                if all(mistake(lay) == g for lay, _, g in answers)
+            ),
+            "r = 1 + sum over the layers of (k - 1) times the product of the strides "
+            "of the layers before it.",
+        )
+        fail(ex, case, expected=want, got=got, hint=hint)
+    passed(ex, len(_RF_CASES))
+
+
+# --------------------------------------------------------------------- histogram_stats
+
+
+def _histogram(values, buckets=30):
+    """A histogram like tf.summary.histogram's: rows (left edge, right edge, count)."""
+    counts, edges = np.histogram(values, bins=buckets)
+    return np.column_stack([edges[:-1], edges[1:], counts.astype(np.float64)])
+
+
+def _histogram_stats(h, point="centre", weighted=True, sqrt=True, centred=True):
+    left, right, counts = h[:, 0], h[:, 1], h[:, 2]
+    x = {"centre": (left + right) / 2, "left": left, "right": right}[point]
+    p = counts / counts.sum() if weighted else np.full(len(x), 1 / len(x))
+    mean = float(np.sum(p * x))
+    var = float(np.sum(p * (x - mean) ** 2)) if centred else float(np.sum(p * x**2))
+    return mean, (math.sqrt(var) if sqrt else var)
+
+
+def histogram_stats(fn):
+    """Check ``histogram_stats(histogram)``: mean and stddev from its buckets."""
+    ex = "histogram_stats"
+    rng = np.random.default_rng(12)
+    samples = (
+        rng.normal(0.3, 0.1, 5000),
+        np.maximum(rng.normal(0.2, 1.0, 4000), 0.0),
+        rng.exponential(2.0, 3000) - 1.0,
+    )
+    spec = (Array((), "the mean"), Array((), "the standard deviation"))
+    for i, values in enumerate(samples):
+        h = _histogram(values)
+        case = f"histogram {i + 1} ({len(h)} buckets, {len(values)} values)"
+        got = run(ex, case, fn, (h,), ("histogram",), returns=spec)[0]
+        got = np.array([float(g) for g in got])
+        want = np.array(_histogram_stats(h))
+        mistakes = [
+            (
+                np.array(_histogram_stats(h, point="left")),
+                "these are the statistics of the left edges: a bucket's values lie "
+                "between its edges, so use its centre, (left + right) / 2.",
+            ),
+            (
+                np.array(_histogram_stats(h, point="right")),
+                "these are the statistics of the right edges: use the centre of each "
+                "bucket, (left + right) / 2.",
+            ),
+            (
+                np.array(_histogram_stats(h, weighted=False)),
+                "every bucket counted once: weight each centre by its count (the "
+                "third column) and divide by the total count.",
+            ),
+            (
+                np.array(_histogram_stats(h, sqrt=False)),
+                "the second number is the "
+                "variance: return its square root, the standard deviation.",
+            ),
+            (
+                np.array(_histogram_stats(h, centred=False)),
+                "the second number is the "
+                "root mean square: subtract the mean before squaring.",
+            ),
+        ]
         compare(
             ex,
             case,
             None,
             got,
             want,
-            [
-                (
-                    flipped,
-                    "you flipped the filter (the textbook convolution); tf.nn.conv2d "
-                    "computes the cross-correlation, which the network learns just as "
-                    "well: do not flip.",
-                ),
-            ],
-            default_hint="use tf.nn.conv2d(x, W, strides=[1, 1, 1, 1], "
-            "padding='SAME').",
-            rtol=1e-4,
-            atol=1e-4,
+            mistakes,
+            default_hint=(
+                "with centres c = (left + right) / 2 and counts n: mean = sum(n c) / "
+                "sum(n), stddev = sqrt(sum(n (c - mean)^2) / sum(n))."
+            ),
+            rtol=1e-9,
+            atol=1e-12,
         )
-    if not _gradient_flows(fn, [x, W], 1):
-        fail(
-            ex,
-            "the gradient with respect to W",
-            "no gradient reaches W through your function.",
-            hint="compute with TensorFlow operations only (no .numpy()), so that the "
-            "GradientTape can follow them.",
-        )
-    passed(ex, len(shapes) + 1)
+    passed(ex, len(samples))
 
 
-def max_pool_2x2(fn):
-    """Check ``max_pool_2x2(x)``: ``tf.nn.max_pool2d``, 2x2 windows, stride 2, SAME."""
-    ex, tf = "max_pool_2x2", _tf()
-    rng = np.random.default_rng(11)
-    shapes = ((2, 8, 8, 3), (1, 7, 7, 2), (4, 28, 28, 32))
-    for xs in shapes:
-        x = tf.constant(rng.normal(size=xs).astype(np.float32))
-        case = f"x of shape {xs}"
-        got = np.asarray(run(ex, case, fn, (x,), ("x",))[0], dtype=np.float64)
-        want = tf.nn.max_pool2d(x, 2, 2, "SAME").numpy()
-        if got.shape != want.shape:
-            valid = tuple(tf.nn.max_pool2d(x, 2, 2, "VALID").shape)
-            fail(
-                ex,
-                case,
-                f"the output has shape {got.shape}; expected {want.shape}.",
-                hint=first_match(
-                    None,
-                    [
-                        (
-                            got.shape == tuple(x.shape),
-                            "the output is as large as the input: use strides=[1, 2, "
-                            "2, 1] so that each window moves by 2.",
-                        ),
-                        (
-                            got.shape == valid,
-                            "with an odd size, padding='VALID' drops the last row and "
-                            "column; 'SAME' keeps them (the output has ceil(size / 2) "
-                            "rows).",
-                        ),
-                        (
-                            True,
-                            "2x2 windows with stride 2 halve the height and the width "
-                            "(rounding up).",
-                        ),
-                    ],
-                ),
-            )
-        compare(
-            ex,
-            case,
-            None,
-            got,
-            want,
-            [
-                (
-                    tf.nn.avg_pool2d(x, 2, 2, "SAME").numpy(),
-                    "you averaged each window; max-pooling keeps the largest value: "
-                    "tf.nn.max_pool2d.",
-                ),
-                (
-                    x.numpy()[:, ::2, ::2, :],
-                    "each output is the top-left input of its window: the window is "
-                    "1x1. Use ksize=[1, 2, 2, 1] so the maximum is taken over 2x2.",
-                ),
-                (
-                    tf.nn.max_pool2d(x, 3, 2, "SAME").numpy(),
-                    "the windows are 3x3: use ksize=[1, 2, 2, 1].",
-                ),
-            ],
-            default_hint="use tf.nn.max_pool2d(x, ksize=[1, 2, 2, 1], strides=[1, 2, "
-            "2, 1], padding='SAME').",
-            rtol=1e-5,
-            atol=1e-6,
-        )
-    passed(ex, len(shapes))
+# -------------------------------------------------------------------------- train_step
 
 
 class _ProbeModel:
