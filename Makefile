@@ -78,9 +78,9 @@ lock:
 	    --custom-compile-command "make lock" --quiet requirements.txt -o requirements.lock
 
 # Not part of the test suite: nnlib vs scikit-learn vs Keras on MNIST (takes a few minutes),
-# nnlib's numpy convolution against TensorFlow's, chapter 13's grid of experiments (45 runs
-# of 200 steps, written to data/experiments/ch13.json; about half an hour) and chapter 12's CNN over seeds 0, 1, 2
-# (one after the other, about two minutes each on an idle 2-core machine).
+# nnlib's numpy convolution against TensorFlow's, chapter 13's grid of experiments (48 runs,
+# written to data/experiments/ch13.json, which the chapter reads) and chapter 12's CNN over
+# seeds 0, 1, 2 (one after the other, about two minutes each on an idle 2-core machine).
 bench: $(STAMP)
 	$(BIN)/python bench/bench_mnist.py
 	$(BIN)/python bench/bench_conv.py
