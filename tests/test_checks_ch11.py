@@ -364,5 +364,5 @@ def test_checks_are_exported_without_clashing_with_chapter_12():
     assert checks.conv2d_forward is ch11.conv2d_forward
     assert checks.conv2d_backward is ch11.conv2d_backward
     assert checks.max_pool_backward is ch11.max_pool_backward
-    assert checks.conv2d is ch12_cnn.conv2d
-    assert checks.max_pool_2x2 is ch12_cnn.max_pool_2x2
+    assert checks.out_size is ch12_cnn.out_size
+    assert checks.train_step is ch12_cnn.train_step
