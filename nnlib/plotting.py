@@ -90,6 +90,19 @@ def _predict_fn(model, func):
     )
 
 
+def _axes(ax, func, figsize, method):
+    """``ax``, or the Axes of a new figure of ``figsize`` when ``ax`` is None."""
+    if ax is None:
+        import matplotlib.pyplot as plt
+
+        return plt.subplots(figsize=figsize)[1]
+    if not hasattr(ax, method):
+        raise TypeError(
+            f"{func} expects ax to be a matplotlib Axes, got {describe(ax)}"
+        )
+    return ax
+
+
 def _check_points(X, y, func):
     X = as_float_array(X, func, "X", ndim=2, allow_scalar=False)
     if X.shape[1] != 2:
@@ -183,14 +196,7 @@ def plot_decision_boundary(
     X, y = _check_points(X, y, func)
     resolution = check_int(resolution, func, "resolution", minimum=2)
     padding = check_number(padding, func, "padding", minimum=0)
-    import matplotlib.pyplot as plt
-
-    if ax is None:
-        fig, ax = plt.subplots(figsize=(5.5, 4.4))
-    elif not hasattr(ax, "contourf"):
-        raise TypeError(
-            f"{func} expects ax to be a matplotlib Axes, got {describe(ax)}"
-        )
+    ax = _axes(ax, func, figsize=(5.5, 4.4), method="contourf")
     _draw_boundary(ax, predict, X, y, title, resolution, padding, func)
     return ax.figure
 
@@ -238,14 +244,7 @@ def plot_points(X, y, ax=None, title=None, s=25, alpha=1.0, label=None, legend=T
         raise TypeError(
             f"{func} expects legend to be True or False, got {describe(legend)}"
         )
-    import matplotlib.pyplot as plt
-
-    if ax is None:
-        fig, ax = plt.subplots(figsize=(5.5, 4.4))
-    elif not hasattr(ax, "scatter"):
-        raise TypeError(
-            f"{func} expects ax to be a matplotlib Axes, got {describe(ax)}"
-        )
+    ax = _axes(ax, func, figsize=(5.5, 4.4), method="scatter")
     _scatter_classes(ax, X, y, np.unique(y), s=s, alpha=alpha, label=label)
     if legend:
         ax.legend()
@@ -313,14 +312,7 @@ def plot_loss_curves(history, ax=None, title=None, log=False):
         raise ValueError(
             f"{func} with log=True expects positive losses, got a value <= 0"
         )
-    import matplotlib.pyplot as plt
-
-    if ax is None:
-        fig, ax = plt.subplots(figsize=(6.5, 4))
-    elif not hasattr(ax, "plot"):
-        raise TypeError(
-            f"{func} expects ax to be a matplotlib Axes, got {describe(ax)}"
-        )
+    ax = _axes(ax, func, figsize=(6.5, 4), method="plot")
     labels = {"loss": "training", "val_loss": "validation"}
     styles = {"loss": ("-", "o"), "val_loss": ("--", "s")}
     for key, values in curves.items():

@@ -37,6 +37,7 @@ The browser part is skipped, saying why, only when Chromium is not installed
 from __future__ import annotations
 
 import functools
+import importlib.util
 import os
 import re
 import shutil
@@ -63,20 +64,17 @@ HTML = BUILD / "html"
 SCREENSHOTS = BUILD / "screenshots"
 FULL_SCREENSHOTS = os.environ.get("WEBSITE_FULL_SCREENSHOTS") == "1"
 
-CHROMIUM = os.environ.get("CHROMIUM") or shutil.which("chromium") or "/usr/bin/chromium"
-# The machines have no network: without the background-networking flags Chromium keeps
-# trying to reach Google's hosts.  The profile (--user-data-dir) is a new empty
-# temporary folder, given to Playwright's launch_persistent_context.
-CHROMIUM_FLAGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--disable-quic",
-]
+# Chromium and its flags are make pdf's (_ext/book_pdf.py): the same browser, the same
+# offline flags.  The machines have no network: without the background-networking flags
+# Chromium keeps trying to reach Google's hosts.  The profile (--user-data-dir) is a new
+# empty temporary folder, given to Playwright's launch_persistent_context.
+_spec = importlib.util.spec_from_file_location(
+    "book_pdf", ROOT / "_ext" / "book_pdf.py"
+)
+book_pdf = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(book_pdf)
+CHROMIUM = book_pdf.CHROMIUM
+CHROMIUM_FLAGS = [*book_pdf.FLAGS, "--disable-quic"]
 VIEWPORT = {"width": 1280, "height": 900}
 
 PHONE = {"width": 390, "height": 844}
