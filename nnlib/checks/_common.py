@@ -154,6 +154,26 @@ def variants(formula, table, index):
     return [(partial(_outcome, formula, kw, index), hint) for kw, hint in table]
 
 
+def compare_each(exercise, case, names, got, formula, table, order, *, hint, atol):
+    """:func:`compare` for several returned arrays, in ``order`` (most telling first).
+
+    ``formula()`` gives the expected tuple; ``table`` the ``(keywords, hint)`` mistakes
+    that :func:`variants` turns into candidates for each array.
+    """
+    want = formula()
+    for i in order:
+        compare(
+            exercise,
+            case,
+            names[i],
+            got[i],
+            want[i],
+            variants(formula, table, i),
+            default_hint=hint,
+            atol=atol,
+        )
+
+
 def compare(
     exercise,
     case,

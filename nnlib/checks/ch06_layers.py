@@ -15,7 +15,16 @@ from functools import partial
 import numpy as np
 
 from ..activations import ACTIVATIONS
-from ._common import Array, close, compare, fail, fmt, passed, run, variants
+from ._common import (
+    Array,
+    close,
+    compare,
+    compare_each,
+    fail,
+    fmt,
+    passed,
+    run,
+)
 
 __all__ = ["layer_forward", "layer_backward"]
 
@@ -204,18 +213,16 @@ def layer_backward(fn):
         dA = rng.standard_normal((X.shape[0], W.shape[1])) / X.shape[0]
         spec = tuple(Array(v.shape, g) for v, g in zip((X, W, b), names, strict=True))
         got, _ = run(ex, case, fn, (dA, cache), ("dA", CACHE), returns=spec)
-        formula = partial(_ref_backward, dA, cache)
-        want = formula()
-        for i in (2, 1, 0):
-            compare(
-                ex,
-                case,
-                names[i],
-                got[i],
-                want[i],
-                variants(formula, MISTAKES, i),
-                default_hint="compare each gradient with numerical differences "
-                "(nnlib.gradcheck_naive) to find the term that is off.",
-                atol=1e-9,
-            )
+        compare_each(
+            ex,
+            case,
+            names,
+            got,
+            partial(_ref_backward, dA, cache),
+            MISTAKES,
+            (2, 1, 0),
+            hint="compare each gradient with numerical differences "
+            "(nnlib.gradcheck_naive) to find the term that is off.",
+            atol=1e-9,
+        )
     passed(ex, len(cases))

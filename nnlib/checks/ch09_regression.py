@@ -16,7 +16,7 @@ from functools import partial
 import numpy as np
 
 from ..activations import sigmoid
-from ._common import ERROR_HINTS, Array, compare, passed, run, variants
+from ._common import ERROR_HINTS, Array, compare_each, passed, run
 
 #: an (N,) target minus an (N, 1) prediction broadcasts to (N, N); a product then fails
 _N_BY_N = (
@@ -172,18 +172,16 @@ def regression_backward(fn):
             returns=spec,
             hints=_HINTS,
         )
-        formula = partial(_ref, X, y, params, cache)
-        want = formula()
-        for i in (2, 3, 0, 1):
-            compare(
-                ex,
-                case,
-                names[i],
-                got[i],
-                want[i],
-                variants(formula, MISTAKES, i),
-                default_hint="compare your gradients with numerical differences "
-                "(nnlib.gradcheck_naive).",
-                atol=1e-9,
-            )
+        compare_each(
+            ex,
+            case,
+            names,
+            got,
+            partial(_ref, X, y, params, cache),
+            MISTAKES,
+            (2, 3, 0, 1),
+            hint="compare your gradients with numerical differences "
+            "(nnlib.gradcheck_naive).",
+            atol=1e-9,
+        )
     passed(ex, len(cases))
